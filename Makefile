@@ -1,0 +1,63 @@
+# install-service: build, run and test.  `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+PYTEST_ARGS ?=
+PYTEST = $(VENV)/bin/python -m pytest -ra $(PYTEST_ARGS)
+
+# Stamps: reinstall only when the dependency declaration is newer than the last install.
+VENV_STAMP := $(VENV)/.install.stamp
+NPM_STAMP := node_modules/.install.stamp
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup system-deps browsers run test test-unit test-e2e clean
+
+help: ## Show this help
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@echo "  Variables: HOST=$(HOST) PORT=$(PORT) PYTEST_ARGS='$(PYTEST_ARGS)'"
+
+setup: system-deps $(VENV_STAMP) $(NPM_STAMP) browsers ## Install system packages (as root), .venv and node_modules
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+$(VENV_STAMP): pyproject.toml
+	@[[ -x $(VENV)/bin/python ]] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e '.[test]'
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Without a system Chromium the e2e tests use Playwright's own build. Never in CI: there
+# only package registries are reachable and Debian's chromium is installed instead.
+browsers: $(VENV_STAMP)
+	@if [[ "$${CI:-}" != true ]] && ! command -v chromium >/dev/null \
+	    && [[ ! -x /usr/lib/chromium/chromium ]]; then \
+	    $(VENV)/bin/playwright install chromium; \
+	fi
+
+run: setup ## Run the demo server on HOST:PORT
+	$(VENV)/bin/install-service demo --host $(HOST) --port $(PORT)
+
+test: setup ## Run all tests (unit, integration, e2e) against a throwaway PostgreSQL
+	@mkdir -p artifacts
+	scripts/with-postgres.sh $(PYTEST) tests e2e
+
+test-unit: setup ## Run the unit tests only
+	$(PYTEST) tests/unit
+
+test-e2e: setup ## Run the browser tests only (screenshots in artifacts/)
+	@mkdir -p artifacts
+	$(PYTEST) e2e
+
+clean: ## Remove runtime state and test artifacts (var/, artifacts/)
+	rm -rf var artifacts

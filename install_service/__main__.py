@@ -1,0 +1,3 @@
+from install_service.cli import main
+
+main()

@@ -1,0 +1,118 @@
+"""The Litestar application: ``create_app(settings)`` wires plugins, routes and services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from install_service.catalog.controllers import IntegrationsController
+from install_service.db.config import sqlalchemy_config
+from install_service.errors import (
+    ServiceError,
+    http_error_to_json,
+    internal_error_to_json,
+    service_error_to_json,
+)
+from install_service.installs.controllers import ModalController
+from install_service.security.credential_crypto import CredentialCipher
+from install_service.security.keys import KeyRing, load_keys
+from install_service.security.public_keys import PublicKeysController
+from install_service.security.user_tokens import UserTokens
+from install_service.settings import PROJECT_ROOT, Settings
+from install_service.users.controllers import UsersController
+from install_service.webhooks.worker import DeliveryWorker
+
+API_VERSIONS = ("2023-12", "2024-03", "2025-09")
+ISV_API = (UsersController, IntegrationsController)
+HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived objects shared by every request, built once per app."""
+
+    settings: Settings
+    keys: KeyRing
+    user_tokens: UserTokens
+    cipher: CredentialCipher
+
+
+def build_services(settings: Settings) -> Services:
+    keys = load_keys(settings)
+    return Services(
+        settings=settings,
+        keys=keys,
+        user_tokens=UserTokens(keys, issuer=settings.public_url, ttl_s=settings.user_token_ttl_s),
+        cipher=CredentialCipher(keys.credential_keys),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; settings default to ``Settings.from_env()`` read now, not at import."""
+    settings = (settings or Settings.from_env()).resolved()
+    services = build_services(settings)
+    db = sqlalchemy_config(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        worker = DeliveryWorker(db.create_session_maker(), services.keys, settings)
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            app.state.http_client = client
+            app.state.webhook_worker = worker
+            await worker.start()
+            try:
+                yield
+            finally:
+                await worker.stop()
+
+    route_handlers: list = [
+        *(Router(path=f"/{version}", route_handlers=list(ISV_API)) for version in API_VERSIONS),
+        ModalController,
+        PublicKeysController,
+        create_static_files_router(
+            path="/static", directories=[PROJECT_ROOT / "static", HTMX_DIST], include_in_schema=False
+        ),
+    ]
+    if settings.demo:
+        from install_service.demo.controllers import DemoController, SandboxController
+
+        route_handlers += [DemoController, SandboxController]
+
+    return Litestar(
+        route_handlers=route_handlers,
+        plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "keys": Provide(lambda: services.keys, sync_to_thread=False),
+            "user_tokens": Provide(lambda: services.user_tokens, sync_to_thread=False),
+            "cipher": Provide(lambda: services.cipher, sync_to_thread=False),
+            "http_client": Provide(_http_client, sync_to_thread=False),
+        },
+        template_config=TemplateConfig(directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine),
+        exception_handlers={
+            ServiceError: service_error_to_json,
+            HTTPException: http_error_to_json,
+            Exception: internal_error_to_json,
+        },
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="install-service", version="0.1.0", path="/schema"),
+        debug=settings.debug,
+    )
+
+
+def _http_client(state: State) -> httpx.AsyncClient:
+    """The shared client for outgoing calls (connection tests), opened in the lifespan."""
+    return state.http_client

@@ -1,0 +1,1 @@
+"""The connector catalogue: which third-party apps an end user can connect, and how."""

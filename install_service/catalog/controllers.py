@@ -1,0 +1,55 @@
+"""ISV API: the integrations an end user can install (Alloy Quick Start, "Listing Integrations")."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.catalog import services
+from install_service.catalog.schemas import IntegrationList, IntegrationListing
+from install_service.errors import InvalidInput
+from install_service.isvs.dependencies import provide_isv
+from install_service.isvs.services import IsvContext
+from install_service.settings import Settings
+from install_service.users.services import UserService
+
+
+class IntegrationsController(Controller):
+    tags = ["Integrations"]
+    dependencies = {"isv": Provide(provide_isv)}
+
+    @get("/integrations", summary="List integrations for a user")
+    async def list_integrations(
+        self,
+        isv: IsvContext,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_id: str | None = Parameter(query="userId", default=None),
+    ) -> IntegrationList:
+        """``{"data": [integration]}`` with ``installed``/``installedVersion`` for ``userId``."""
+        user = await _user(db_session, isv, user_id)
+        return IntegrationList(
+            data=await services.list_integrations(db_session, isv.isv.id, user, settings.public_url)
+        )
+
+    @get("/integrations/{integration_id:str}", summary="Get one integration for a user")
+    async def get_integration(
+        self,
+        integration_id: str,
+        isv: IsvContext,
+        db_session: AsyncSession,
+        settings: Settings,
+        user_id: str | None = Parameter(query="userId", default=None),
+    ) -> IntegrationListing:
+        user = await _user(db_session, isv, user_id)
+        integration = await services.get_integration(db_session, isv.isv.id, integration_id)
+        installation = await services.installation_for(db_session, user, integration)
+        return services.describe(integration, installation, settings.public_url)
+
+
+async def _user(db_session: AsyncSession, isv: IsvContext, user_id: str | None):  # noqa: ANN202
+    if not user_id:
+        raise InvalidInput("userId is required", code="user_id_required")
+    return await UserService(session=db_session).get_user(isv, user_id)

@@ -1,0 +1,124 @@
+"""Integrations as one end user sees them: what exists, what they installed, at which version."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.catalog.connectors import App, load_apps
+from install_service.catalog.schemas import Block, IntegrationListing, WorkflowListing
+from install_service.db.models import EndUser, Installation, Integration, Workflow
+from install_service.errors import NotFound
+
+BLOCK_ICONS = {
+    "customEvent": "/static/icons/custom-event.svg",
+    "streamData": "/static/icons/stream-data.svg",
+}
+DEFAULT_BLOCK_ICON = "/static/icons/block.svg"
+
+
+def app_for(integration: Integration) -> App:
+    return load_apps()[integration.app]
+
+
+def _parse_id(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+async def get_integration(session: AsyncSession, isv_id: uuid.UUID, integration_id: str) -> Integration:
+    """The ISV's integration with that id.
+
+    Raises:
+        NotFound: unknown id, or another ISV's (404 either way).
+    """
+    parsed = _parse_id(integration_id)
+    integration = parsed and await session.scalar(
+        select(Integration).where(Integration.id == parsed, Integration.isv_id == isv_id)
+    )
+    if integration is None:
+        raise NotFound("Integration not found", code="integration_not_found")
+    return integration
+
+
+async def find_integration(session: AsyncSession, integration_id: str) -> Integration | None:
+    """Any ISV's integration by id (for pages that learn the ISV from the integration)."""
+    parsed = _parse_id(integration_id)
+    return parsed and await session.get(Integration, parsed)
+
+
+async def find_integration_of_workflows(session: AsyncSession, workflow_ids: list[str]) -> Integration | None:
+    """The one integration all ``workflow_ids`` belong to, or None."""
+    parsed = [p for p in map(_parse_id, workflow_ids) if p]
+    if not parsed or len(parsed) != len(workflow_ids):
+        return None
+    rows = (await session.scalars(select(Workflow).where(Workflow.id.in_(parsed)))).all()
+    integration_ids = {w.integration_id for w in rows}
+    if len(rows) != len(set(parsed)) or len(integration_ids) != 1:
+        return None
+    return await session.get(Integration, integration_ids.pop())
+
+
+async def installation_for(session: AsyncSession, user: EndUser, integration: Integration) -> Installation | None:
+    return await session.scalar(
+        select(Installation).where(
+            Installation.user_id == user.id, Installation.integration_id == integration.id
+        )
+    )
+
+
+async def list_integrations(session: AsyncSession, isv_id: uuid.UUID, user: EndUser, public_url: str) -> list[IntegrationListing]:
+    """Every integration of the ISV with ``user``'s installation state."""
+    integrations = (
+        await session.scalars(
+            select(Integration).where(Integration.isv_id == isv_id).order_by(Integration.created_at)
+        )
+    ).all()
+    installations = {
+        i.integration_id: i
+        for i in (await session.scalars(select(Installation).where(Installation.user_id == user.id))).all()
+    }
+    return [describe(i, installations.get(i.id), public_url) for i in integrations]
+
+
+def describe(integration: Integration, installation: Installation | None, public_url: str) -> IntegrationListing:
+    """The Quick Start's integration shape for one integration and (maybe) its installation."""
+    app = app_for(integration)
+    installed = {w.workflow_id: w for w in installation.workflows} if installation else {}
+    workflows = []
+    for workflow in integration.workflows:
+        latest = workflow.latest_released()
+        copy = installed.get(workflow.id)
+        shown = copy.workflow_version if copy else latest
+        blocks = [
+            Block(
+                name=str(b.get("name", "")),
+                id=str(b.get("id", "")),
+                type=str(b.get("type", "")),
+                icon=public_url + (app.icon if b.get("app") == integration.app else BLOCK_ICONS.get(str(b.get("type")), DEFAULT_BLOCK_ICON)),
+            )
+            for b in (shown.blocks if shown else [])
+        ]
+        workflows.append(
+            WorkflowListing(
+                workflow_id=str(workflow.id),
+                name=workflow.name,
+                installed=copy is not None,
+                version=latest.version if latest else None,
+                installed_version=copy.version if copy else None,
+                active=bool(copy and copy.active),
+                blocks=blocks,
+            )
+        )
+    return IntegrationListing(
+        integration_id=str(integration.id),
+        app=integration.app,
+        name=integration.name,
+        installed=installation is not None,
+        icon=public_url + app.icon,
+        workflows=workflows,
+    )

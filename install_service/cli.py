@@ -1,0 +1,147 @@
+"""The ``install-service`` command (spec, "Command line and settings")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from install_service.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env().resolved()
+
+
+def _migrate(settings: Settings) -> None:
+    from install_service.db.config import migrate, sqlalchemy_config
+
+    migrate(sqlalchemy_config(settings.database_url))
+
+
+async def _in_session(settings: Settings, work):  # noqa: ANN001, ANN202
+    from install_service.db.config import sqlalchemy_config
+
+    config = sqlalchemy_config(settings.database_url)
+    try:
+        async with config.get_session() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await config.get_engine().dispose()
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from install_service.app import create_app
+
+    _migrate(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@click.group()
+def main() -> None:
+    """install-service: embedded-integration installs for your product (Alloy Embedded API)."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Apply migrations, then serve."""
+    _serve(_settings(), host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Serve with the demo ISV "AcmeCo", its catalogue and the page at /demo."""
+    from install_service.demo.services import demo_settings, seed_demo
+
+    settings = demo_settings(_settings(), host, port)
+    _migrate(settings)
+    asyncio.run(_in_session(settings, lambda session: seed_demo(session, settings)))
+    click.echo(f"Demo: open {settings.public_url}/demo")
+    _serve(settings, host, port)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every database migration."""
+    _migrate(_settings())
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def isv() -> None:
+    """Manage ISVs (tenants)."""
+
+
+@isv.command("create")
+@click.option("--name", required=True)
+@click.option("--webhook-url", default=None)
+@click.option("--allowed-origin", "allowed_origins", multiple=True, help="Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print {isvId, apiKey, webhookSecret}.")
+def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, ...], as_json: bool) -> None:
+    """Create an ISV; its API key and webhook secret are printed once."""
+    from install_service.errors import ServiceError
+    from install_service.isvs.services import create_isv
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        created = asyncio.run(
+            _in_session(
+                settings,
+                lambda s: create_isv(s, name=name, allowed_origins=list(allowed_origins), webhook_url=webhook_url),
+            )
+        )
+    except ServiceError as exc:
+        raise click.UsageError(exc.message) from exc
+    out = {"isvId": str(created.isv.id), "apiKey": created.api_key, "webhookSecret": created.webhook_secret}
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        for key, value in out.items():
+            click.echo(f"{key}: {value}")
+        click.echo("Store the API key and webhook secret now: they are not shown again.")
+
+
+@main.group()
+def catalog() -> None:
+    """Manage integrations and workflows."""
+
+
+@catalog.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--isv", "isv_id", required=True, help="The isvId to load into.")
+def catalog_load(path: Path, isv_id: str) -> None:
+    """Load integrations and workflows from a YAML file (idempotent)."""
+    import uuid
+
+    from install_service.catalog.loader import load_catalog_file
+    from install_service.db.models import Isv
+    from install_service.errors import ServiceError
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def work(session):  # noqa: ANN001, ANN202
+        try:
+            parsed = uuid.UUID(isv_id)
+        except ValueError:
+            parsed = None
+        if parsed is None or await session.get(Isv, parsed) is None:
+            raise click.UsageError(f"No ISV with id {isv_id}")
+        return await load_catalog_file(session, path, parsed)
+
+    try:
+        report = asyncio.run(_in_session(settings, work))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(json.dumps({"integrations": report.integration_ids, "workflowsCreated": report.workflows_created, "versionsCreated": report.versions_created}))

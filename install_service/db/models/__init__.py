@@ -1,0 +1,20 @@
+"""All tables, importable from one place (Alembic reads ``Base.metadata`` through this)."""
+
+from install_service.db.models.catalog import Integration, Workflow, WorkflowVersion
+from install_service.db.models.installs import Credential, Installation, InstalledWorkflow
+from install_service.db.models.tenants import ApiKey, EndUser, Isv
+from install_service.db.models.webhooks import WebhookAttempt, WebhookDelivery
+
+__all__ = (
+    "ApiKey",
+    "Credential",
+    "EndUser",
+    "Installation",
+    "InstalledWorkflow",
+    "Integration",
+    "Isv",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "Workflow",
+    "WorkflowVersion",
+)

@@ -1,0 +1,105 @@
+"""The demo: ISV "AcmeCo" with the Quick Start catalogue, a demo end user, a webhook inbox.
+
+Everything runs offline: BigCommerce calls go to the built-in sandbox
+(``demo.controllers.SandboxController``) and webhooks to ``/demo/webhooks`` on this server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from install_service.catalog.loader import load_catalog_file
+from install_service.db.models import EndUser, Isv
+from install_service.isvs.services import create_isv
+from install_service.settings import PROJECT_ROOT, Settings
+
+DEMO_ISV_NAME = "AcmeCo"
+DEMO_USERNAME = "demo-user"
+DEMO_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
+SANDBOX_PATH = "/demo/sandbox/bigcommerce"
+SANDBOX_TOKEN = "sandbox-token"
+
+
+def demo_settings(settings: Settings, host: str, port: int) -> Settings:
+    """Settings for ``install-service demo``: public URL from host/port unless set, the
+    BigCommerce sandbox as API base, and private webhook URLs allowed (the inbox is local)."""
+    public_url = settings.public_url
+    if public_url == Settings().public_url:
+        public_url = f"http://{host}:{port}"
+    bases = {"bigcommerce": public_url + SANDBOX_PATH} | dict(settings.app_api_bases)
+    return replace(settings, demo=True, public_url=public_url, app_api_bases=bases, webhook_allow_private=True)
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> Isv:
+    """Create (or refresh) AcmeCo, its catalogue and its demo user; idempotent."""
+    isv = await demo_isv(session)
+    if isv is None:
+        isv = (await create_isv(session, name=DEMO_ISV_NAME, allowed_origins=[settings.public_url])).isv
+    isv.allowed_origins = [settings.public_url]
+    isv.webhook_url = settings.public_url + "/demo/webhooks"
+    await load_catalog_file(session, DEMO_CATALOG, isv.id)
+    await demo_user(session, isv)
+    return isv
+
+
+async def demo_isv(session: AsyncSession) -> Isv | None:
+    return await session.scalar(select(Isv).where(Isv.name == DEMO_ISV_NAME).order_by(Isv.created_at))
+
+
+async def demo_user(session: AsyncSession, isv: Isv) -> EndUser:
+    user = await session.scalar(
+        select(EndUser).where(EndUser.isv_id == isv.id, EndUser.username == DEMO_USERNAME)
+    )
+    if user is None:
+        user = EndUser(isv_id=isv.id, username=DEMO_USERNAME, full_name="Demo Store Owner")
+        session.add(user)
+        await session.flush()
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedWebhook:
+    received_at: datetime
+    headers: dict[str, str]
+    body: str
+    standard_webhooks_valid: bool
+    alloy_signature_valid: bool
+
+    @property
+    def payload(self) -> dict:
+        return json.loads(self.body)
+
+
+@dataclass(slots=True)
+class WebhookInbox:
+    """The demo ISV's receiver: verifies both signatures and keeps the last 50 webhooks."""
+
+    received: deque[ReceivedWebhook] = field(default_factory=lambda: deque(maxlen=50))
+
+    def receive(self, url: str, headers: dict[str, str], body: bytes, secret: str, public_key_pem: bytes) -> ReceivedWebhook:
+        try:
+            Webhook(secret).verify(body, headers)
+            standard_ok = True
+        except WebhookVerificationError:
+            standard_ok = False
+        key = serialization.load_pem_public_key(public_key_pem)
+        assert isinstance(key, rsa.RSAPublicKey)
+        try:
+            signature = bytes.fromhex(headers.get("x-alloy-signature", ""))
+            key.verify(signature, b"POST" + url.encode() + body, padding.PKCS1v15(), hashes.SHA256())
+            alloy_ok = True
+        except (ValueError, InvalidSignature):
+            alloy_ok = False
+        item = ReceivedWebhook(datetime.now(UTC), headers, body.decode("utf-8", "replace"), standard_ok, alloy_ok)
+        self.received.appendleft(item)
+        return item

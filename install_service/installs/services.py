@@ -1,0 +1,200 @@
+"""Installing an integration for an end user: the rules behind the modal and Alloy Link.
+
+The install itself is one transaction: the credential, the installation with its
+per-user workflow copies, and the webhook outbox row commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
+
+from install_service.catalog.connectors import App, validate_values
+from install_service.catalog.services import app_for, installation_for
+from install_service.db.models import (
+    Credential,
+    EndUser,
+    Installation,
+    InstalledWorkflow,
+    Integration,
+    Isv,
+    WorkflowVersion,
+)
+from install_service.errors import InvalidInput, NotFound
+from install_service.security.credential_crypto import CredentialCipher
+from install_service.webhooks.outbox import INSTALLATION_COMPLETED, enqueue
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWorkflow:
+    workflow_id: str
+    name: str
+    version: WorkflowVersion
+
+
+@dataclass(frozen=True, slots=True)
+class InstallPlan:
+    """What finishing the install would create, and what the end user must enter."""
+
+    isv: Isv
+    user: EndUser
+    integration: Integration
+    app: App
+    workflows: tuple[PlannedWorkflow, ...]
+    configurable_fields: tuple[dict[str, Any], ...]
+    existing: Installation | None
+
+    @property
+    def workflow_ids(self) -> list[str]:
+        return [w.workflow_id for w in self.workflows]
+
+
+@dataclass(frozen=True, slots=True)
+class InstallResult:
+    installation: Installation
+    workflow_ids: list[str]
+    created: bool  # False when a concurrent identical request had already installed it
+
+
+@dataclass(slots=True)
+class FormErrors(Exception):
+    """Field-level problems to show inline: {field name: message}, plus a form-wide one."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    summary: str = ""
+
+
+async def plan_install(
+    session: AsyncSession, *, user: EndUser, integration: Integration, workflow_ids: list[str] | None = None
+) -> InstallPlan:
+    """The workflows to install (all of the integration's, or the given subset), each at
+    its newest released version.
+
+    Raises:
+        NotFound: a workflow id is not part of the integration.
+        InvalidInput: nothing released to install yet.
+    """
+    wanted = integration.workflows
+    if workflow_ids:
+        by_id = {str(w.id): w for w in integration.workflows}
+        missing = [w for w in workflow_ids if w not in by_id]
+        if missing:
+            raise NotFound("Workflow not found", code="workflow_not_found")
+        wanted = [by_id[w] for w in workflow_ids]
+    planned = tuple(
+        PlannedWorkflow(str(w.id), w.name, latest)
+        for w in wanted
+        if (latest := w.latest_released()) is not None
+    )
+    if not planned:
+        raise InvalidInput(f"{integration.name} has no released workflow to install yet", code="nothing_released")
+    seen: dict[str, dict[str, Any]] = {}
+    for item in planned:
+        for spec in item.version.configurable_fields:
+            seen.setdefault(spec["name"], spec)
+    isv = await session.get(Isv, integration.isv_id)
+    return InstallPlan(
+        isv=isv,
+        user=user,
+        integration=integration,
+        app=app_for(integration),
+        workflows=planned,
+        configurable_fields=tuple(seen.values()),
+        existing=await installation_for(session, user, integration),
+    )
+
+
+def check_form(plan: InstallPlan, form: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Split and validate submitted values into (credential values, configuration).
+
+    Raises:
+        FormErrors: a required value is empty or a value has the wrong form.
+    """
+    credentials = {f.name: (form.get(f.name) or "").strip() for f in plan.app.fields}
+    errors = validate_values(plan.app, credentials)
+    configuration: dict[str, str] = {}
+    for spec in plan.configurable_fields:
+        name, value = spec["name"], (form.get(f"config.{spec['name']}") or "").strip()
+        key = f"config.{name}"
+        if not value and spec.get("required", True):
+            errors[key] = f"Enter {spec['label'].lower()}"
+        elif value and spec.get("type") == "url" and urlsplit(value).scheme not in {"http", "https"}:
+            errors[key] = "Enter a full URL starting with https://"
+        elif value and spec.get("type") == "select" and value not in spec.get("options", []):
+            errors[key] = "Choose one of the listed options"
+        configuration[name] = value
+    if errors:
+        raise FormErrors(errors, "Check the highlighted fields.")
+    return credentials, configuration
+
+
+async def install(
+    session: AsyncSession,
+    plan: InstallPlan,
+    credentials: Mapping[str, str],
+    configuration: Mapping[str, str],
+    cipher: CredentialCipher,
+) -> InstallResult:
+    """Store the credential, the installation (or its update) and the webhook outbox row in
+    one transaction, and commit it. A concurrent duplicate gets the winner's installation
+    back with ``created=False`` and sends no second webhook."""
+    credential = _credential(plan, credentials, cipher)
+    session.add(credential)
+    installation = plan.existing
+    if installation is None:
+        installation = Installation(
+            id=uuid7(), isv_id=plan.isv.id, user_id=plan.user.id, integration_id=plan.integration.id,
+            credential_id=credential.id, configuration=dict(configuration), workflows=[],
+        )
+        session.add(installation)
+    else:
+        installation.credential_id, installation.configuration = credential.id, dict(configuration)
+    current = {w.workflow_id: w for w in installation.workflows}
+    for item in plan.workflows:
+        copy = current.get(item.version.workflow_id)
+        if copy is None:
+            installation.workflows.append(
+                InstalledWorkflow(workflow_id=item.version.workflow_id, version_id=item.version.id, version=item.version.version)
+            )
+        else:
+            copy.version_id, copy.version, copy.active = item.version.id, item.version.version, True
+    enqueue(session, plan.isv, INSTALLATION_COMPLETED, {
+        "userId": str(plan.user.id),
+        "workflowIds": plan.workflow_ids,
+        "integrationId": str(plan.integration.id),
+        "credentials": {plan.app.key: str(credential.id)},
+        "success": True,
+    })
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        winner = await session.scalar(
+            select(Installation).where(
+                Installation.user_id == plan.user.id, Installation.integration_id == plan.integration.id
+            )
+        )
+        if winner is None:
+            raise
+        return InstallResult(winner, plan.workflow_ids, created=False)
+    return InstallResult(installation, plan.workflow_ids, created=True)
+
+
+def _credential(plan: InstallPlan, values: Mapping[str, str], cipher: CredentialCipher) -> Credential:
+    credential_id = uuid7()
+    secrets = {f.name: values[f.name] for f in plan.app.fields if f.secret and values.get(f.name)}
+    public = {f.name: values[f.name] for f in plan.app.fields if not f.secret and values.get(f.name)}
+    kid, blob = cipher.seal(
+        secrets, isv_id=str(plan.isv.id), user_id=str(plan.user.id), credential_id=str(credential_id)
+    )
+    return Credential(
+        id=credential_id, isv_id=plan.isv.id, user_id=plan.user.id, app=plan.app.key,
+        name=f"{plan.app.name} ({plan.user.username})", public_fields=public, key_id=kid, ciphertext=blob,
+    )

@@ -1,0 +1,100 @@
+"""ISVs (tenants) and their API keys."""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.db.models import ApiKey, Isv
+from install_service.db.models.tenants import DEVELOPMENT
+from install_service.errors import InvalidInput, Unauthorized
+from install_service.security.api_keys import generate_api_key, hash_api_key
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedIsv:
+    """A new ISV with its secrets, which are shown this once and never again."""
+
+    isv: Isv
+    api_key: str
+    webhook_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class IsvContext:
+    """Who is calling: the ISV behind the API key, and the key's environment."""
+
+    isv: Isv
+    environment: str
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(os.urandom(32)).decode()
+
+
+def normalise_origin(origin: str) -> str:
+    """``scheme://host[:port]`` of ``origin``, lower-cased; raises InvalidInput otherwise."""
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+        raise InvalidInput(f"{origin!r} is not an origin like https://app.example.com")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def create_isv(
+    session: AsyncSession,
+    *,
+    name: str,
+    allowed_origins: list[str],
+    webhook_url: str | None = None,
+) -> CreatedIsv:
+    """Create an ISV with a development API key and a webhook secret (not committed)."""
+    if not name.strip():
+        raise InvalidInput("An ISV needs a name")
+    secret = new_webhook_secret()
+    isv = Isv(
+        name=name.strip(),
+        allowed_origins=[normalise_origin(o) for o in allowed_origins],
+        webhook_url=webhook_url or None,
+        webhook_secret=secret,
+    )
+    session.add(isv)
+    await session.flush()
+    api_key = await add_api_key(session, isv, DEVELOPMENT)
+    return CreatedIsv(isv=isv, api_key=api_key, webhook_secret=secret)
+
+
+async def add_api_key(session: AsyncSession, isv: Isv, environment: str) -> str:
+    """Create and store (hashed) a new API key; returns the key in clear, once."""
+    key = generate_api_key("dev" if environment == DEVELOPMENT else "prod")
+    session.add(
+        ApiKey(
+            isv_id=isv.id,
+            environment=environment,
+            key_hash=hash_api_key(key),
+            display_prefix=key[:12],
+        )
+    )
+    await session.flush()
+    return key
+
+
+async def authenticate(session: AsyncSession, api_key: str | None) -> IsvContext:
+    """The caller behind ``api_key``.
+
+    Raises:
+        Unauthorized: no key, or no live key with that digest.
+    """
+    if not api_key:
+        raise Unauthorized("Missing API key: send Authorization: Bearer <API key>")
+    row = await session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_api_key(api_key), ApiKey.revoked_at.is_(None))
+    )
+    if row is None:
+        raise Unauthorized("Invalid API key")
+    return IsvContext(isv=row.isv, environment=row.environment)

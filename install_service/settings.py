@@ -1,0 +1,117 @@
+"""Service settings, read from ``INSTALL_SERVICE_*`` environment variables.
+
+Nothing here runs at import time: ``Settings.from_env()`` is called by ``create_app``
+and by the command line, so tests build their own ``Settings`` without touching
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PREFIX = "INSTALL_SERVICE_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Retry schedule after a failed webhook attempt, in seconds (5 s, 5 min, 30 min, 2 h, 5 h,
+# 10 h, 14 h, 20 h, 24 h: a horizon of about 75 h).
+DEFAULT_WEBHOOK_RETRY_SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, not {raw!r}")
+
+
+def _floats(name: str, raw: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name} must be comma-separated seconds") from exc
+    if not values or any(v < 0 for v in values):
+        raise SettingsError(f"{PREFIX}{name} must list at least one non-negative number")
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service can be told from outside.
+
+    Key material left empty is generated under ``var_dir/keys`` on first start and
+    reused after (development only: set it explicitly in production).
+    """
+
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""  # default: sqlite+aiosqlite:///<var_dir>/install-service.db
+    public_url: str = "http://127.0.0.1:8000"
+    jwt_private_key_pem: str = ""  # Ed25519 (EdDSA) PEM signing user JWTs
+    webhook_private_key_pem: str = ""  # RSA PEM for X-Alloy-Signature
+    credential_keys: tuple[str, ...] = ()  # base64 32-byte AES-GCM keys, newest first
+    app_api_bases: Mapping[str, str] = field(default_factory=dict)  # {"bigcommerce": url}
+    webhook_allow_private: bool = False
+    webhook_retry_schedule_s: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE_S
+    webhook_timeout_s: float = 15.0
+    webhook_poll_interval_s: float = 1.0  # safety net; commits wake the worker at once
+    user_token_ttl_s: int = 3600
+    demo: bool = False
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (default ``os.environ``).
+
+        Raises:
+            SettingsError: a variable is present but unusable.
+        """
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            return env.get(PREFIX + name)
+
+        values: dict[str, object] = {}
+        if (raw := get("VAR_DIR")) is not None:
+            values["var_dir"] = Path(raw)
+        for name, attr in (
+            ("DATABASE_URL", "database_url"),
+            ("PUBLIC_URL", "public_url"),
+            ("JWT_PRIVATE_KEY", "jwt_private_key_pem"),
+            ("WEBHOOK_PRIVATE_KEY", "webhook_private_key_pem"),
+        ):
+            if (raw := get(name)) is not None:
+                values[attr] = raw
+        if (raw := get("CREDENTIAL_KEYS")) is not None:
+            values["credential_keys"] = tuple(k.strip() for k in raw.split(",") if k.strip())
+        if (raw := get("WEBHOOK_ALLOW_PRIVATE")) is not None:
+            values["webhook_allow_private"] = _bool("WEBHOOK_ALLOW_PRIVATE", raw)
+        if (raw := get("WEBHOOK_RETRY_SCHEDULE")) is not None:
+            values["webhook_retry_schedule_s"] = _floats("WEBHOOK_RETRY_SCHEDULE", raw)
+        if (raw := get("DEBUG")) is not None:
+            values["debug"] = _bool("DEBUG", raw)
+        suffix = "_API_BASE"
+        values["app_api_bases"] = {
+            key[len(PREFIX) : -len(suffix)].lower(): value
+            for key, value in env.items()
+            if key.startswith(PREFIX) and key.endswith(suffix) and value
+        }
+        return cls(**values)  # type: ignore[arg-type]
+
+    def resolved(self) -> Settings:
+        """Fill derived defaults (the SQLite path) and strip a trailing slash."""
+        database_url = self.database_url or (
+            f"sqlite+aiosqlite:///{(self.var_dir / 'install-service.db').resolve()}"
+        )
+        return replace(self, database_url=database_url, public_url=self.public_url.rstrip("/"))
+
+    def api_base_for(self, app_key: str) -> str | None:
+        """The ``INSTALL_SERVICE_<APP>_API_BASE`` override for a connector, if set."""
+        return self.app_api_bases.get(app_key)

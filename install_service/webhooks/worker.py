@@ -1,0 +1,219 @@
+"""The delivery worker: sends outbox rows to ISV webhook URLs, retrying with backoff.
+
+Runs as a task in the app's lifespan. Each round it claims due deliveries with a lease
+(``locked_until``) through a conditional UPDATE, so several service processes can share
+the outbox without sending the same attempt twice (on PostgreSQL the candidate SELECT also
+uses ``FOR UPDATE SKIP LOCKED``). A process killed mid-attempt leaves its lease to expire,
+and the delivery is retried: at-least-once, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from uuid import UUID
+
+import httpx
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from install_service.db.models import Isv, WebhookAttempt, WebhookDelivery
+from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
+from install_service.security.keys import KeyRing
+from install_service.settings import Settings
+from install_service.webhooks.outbox import add_waker, remove_waker
+from install_service.webhooks.signing import alloy_signature, standard_webhook_headers
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+JITTER = 0.2  # each retry delay is scaled by a random factor in [0.8, 1.2]
+RESPONSE_BODY_LIMIT = 1024  # bytes of the receiver's answer kept per attempt
+LEASE_MARGIN = timedelta(seconds=15)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def retry_after_s(response: httpx.Response, now: datetime) -> float | None:
+    """Seconds asked for by ``Retry-After`` (delta-seconds or HTTP date), if any."""
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    if raw.strip().isdigit():
+        return float(raw.strip())
+    with contextlib.suppress(TypeError, ValueError):
+        return max(0.0, (parsedate_to_datetime(raw) - now).total_seconds())
+    return None
+
+
+class DeliveryWorker:
+    """Delivers pending webhooks; ``wake()`` makes it look at the outbox at once."""
+
+    def __init__(
+        self,
+        session_maker: async_sessionmaker[AsyncSession],
+        keys: KeyRing,
+        settings: Settings,
+        *,
+        clock: Clock = _utcnow,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._session_maker = session_maker
+        self._keys = keys
+        self._settings = settings
+        self._clock = clock
+        self._transport = transport
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._lease = timedelta(seconds=settings.webhook_timeout_s) + LEASE_MARGIN
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(self._settings.webhook_timeout_s),
+            transport=self._transport,
+            headers={"user-agent": "install-service-webhooks/1", "content-type": "application/json"},
+        )
+        add_waker(self.wake)
+        self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
+
+    async def stop(self) -> None:
+        remove_waker(self.wake)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                sent = await self.run_once()
+            except Exception:  # a broken round must not kill the worker; it retries next round
+                logger.exception("webhook delivery round failed")
+                sent = 0
+            if sent:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), await self._idle_wait_s())
+
+    async def _idle_wait_s(self) -> float:
+        """Sleep until the next due delivery, at most the poll interval."""
+        async with self._session_maker() as session:
+            due = await session.scalar(
+                select(func.min(WebhookDelivery.next_attempt_at)).where(WebhookDelivery.status == PENDING)
+            )
+        if due is None:
+            return self._settings.webhook_poll_interval_s
+        wait = (due - self._clock()).total_seconds()
+        return min(max(wait, 0.05), self._settings.webhook_poll_interval_s)
+
+    async def run_once(self, limit: int = 16) -> int:
+        """Claim and attempt up to ``limit`` due deliveries; returns how many were attempted."""
+        claimed = await self._claim(limit)
+        await asyncio.gather(*(self._attempt(delivery_id) for delivery_id in claimed))
+        return len(claimed)
+
+    async def _claim(self, limit: int) -> list[UUID]:
+        now = self._clock()
+        free = or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
+        due = (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now, free)
+        async with self._session_maker() as session, session.begin():
+            query = select(WebhookDelivery.id).where(*due).order_by(WebhookDelivery.next_attempt_at).limit(limit)
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            claimed = []
+            for delivery_id in (await session.scalars(query)).all():
+                result = await session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id == delivery_id, *due)
+                    .values(locked_until=now + self._lease)
+                )
+                if result.rowcount == 1:
+                    claimed.append(delivery_id)
+        return claimed
+
+    async def _attempt(self, delivery_id: UUID) -> None:
+        async with self._session_maker() as session, session.begin():
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            isv = await session.get(Isv, delivery.isv_id) if delivery else None
+            if delivery is None or isv is None:
+                return
+            started = self._clock()
+            attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=started, url=isv.webhook_url or "")
+            response = await self._send(delivery, isv, attempt, started)
+            session.add(attempt)
+            delivery.attempt_count += 1
+            delivery.locked_until = None
+            self._settle(delivery, attempt, response, started)
+
+    async def _send(
+        self, delivery: WebhookDelivery, isv: Isv, attempt: WebhookAttempt, now: datetime
+    ) -> httpx.Response | None:
+        if not isv.webhook_url:
+            attempt.error = "The ISV has no webhook URL configured"
+            return None
+        body = delivery.payload.encode()
+        secrets = [isv.webhook_secret]
+        if isv.previous_webhook_secret and (isv.previous_webhook_secret_expires_at or now) > now:
+            secrets.append(isv.previous_webhook_secret)
+        headers = standard_webhook_headers(delivery.message_id, now, body, secrets)
+        headers["x-alloy-signature"] = alloy_signature(
+            self._keys.webhook_private_key, "POST", isv.webhook_url, body
+        )
+        assert self._client is not None, "start() the worker first"
+        started = time.perf_counter()
+        try:
+            async with self._client.stream("POST", isv.webhook_url, content=body, headers=headers) as response:
+                received = b""
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+                    if len(received) >= RESPONSE_BODY_LIMIT:
+                        break
+                attempt.status_code = response.status_code
+                attempt.response_body = received[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace")
+                return response
+        except httpx.TimeoutException:
+            attempt.error = f"No answer within {self._settings.webhook_timeout_s:g} s"
+        except httpx.HTTPError as exc:
+            attempt.error = f"{type(exc).__name__}: {exc}"[:1000]
+        finally:
+            attempt.latency_ms = round((time.perf_counter() - started) * 1000)
+        return None
+
+    def _settle(
+        self,
+        delivery: WebhookDelivery,
+        attempt: WebhookAttempt,
+        response: httpx.Response | None,
+        now: datetime,
+    ) -> None:
+        status = response.status_code if response is not None else None
+        if status is not None and 200 <= status < 300:
+            delivery.status, delivery.delivered_at, delivery.last_error = DELIVERED, now, None
+            return
+        if status is not None and 300 <= status < 400:
+            attempt.error = f"Redirect ({status}) not followed: webhook URLs must answer 2xx directly"
+        delivery.last_error = attempt.error or f"Receiver answered HTTP {status}"
+        schedule = self._settings.webhook_retry_schedule_s
+        if status == 410 or delivery.attempt_count > len(schedule):
+            delivery.status, delivery.next_attempt_at = DEAD, None
+            return
+        delay = schedule[delivery.attempt_count - 1] * random.uniform(1 - JITTER, 1 + JITTER)
+        if response is not None and status in {429, 503}:
+            delay = max(delay, retry_after_s(response, now) or 0.0)
+        delivery.next_attempt_at = now + timedelta(seconds=delay)

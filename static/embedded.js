@@ -1,0 +1,293 @@
+/**
+ * install-service frontend SDK: defines `window.Alloy` (Alloy Embedded compatible).
+ *   <script src="https://install.example.com/static/embedded.js"></script>
+ *   Alloy.setToken(jwt); Alloy.install({integrationId: 'abc', callback: (r) => console.log(r)});
+ * The base URL is this script's own src minus `/static/embedded.js`. The JWT never goes into a
+ * URL: the modal iframe sends `{type: 'alloy:ready'}` and gets `{type: 'alloy:token', token}`
+ * posted to the service origin only; messages are accepted only from that origin and iframe.
+ * Styles go through the CSSOM, so a strict host-page CSP needs no 'unsafe-inline'.
+ */
+(function () {
+  'use strict';
+
+  const SCRIPT_PATH = '/static/embedded.js';
+  const API_PREFIX = '/2024-03';
+  const DEFAULT_TITLE = 'Install integration';
+
+  /** The base URL (origin + path prefix) of the service, read once at load time. */
+  function findBaseUrl() {
+    let src = document.currentScript && document.currentScript.src;
+    if (!src) {
+      const scripts = document.getElementsByTagName('script');
+      for (let i = scripts.length - 1; i >= 0 && !src; i--) {
+        if (scripts[i].src && new URL(scripts[i].src).pathname.endsWith(SCRIPT_PATH)) src = scripts[i].src;
+      }
+    }
+    if (!src) return window.location.origin;
+    const url = new URL(src);
+    const at = url.pathname.lastIndexOf(SCRIPT_PATH);
+    return url.origin + (at >= 0 ? url.pathname.slice(0, at) : '');
+  }
+
+  const BASE_URL = findBaseUrl();
+  const SERVICE_ORIGIN = new URL(BASE_URL).origin;
+
+  /** @returns {string[]} `value` as a list of non-empty strings (accepts one string). */
+  function toList(value) {
+    return [].concat(value == null ? [] : value).filter((v) => v != null && v !== '').map(String);
+  }
+
+  /** A new, independent SDK instance (own token, own modal). */
+  function createInstance() {
+    let token = null;
+    /** The open modal: {overlay, iframe, called, visible, loaded, opener, saved, finish, listeners}. */
+    let modal = null;
+
+    function requireToken() {
+      if (!token) throw new Error('Alloy: no user token; call Alloy.setToken(jwt) first');
+      return token;
+    }
+
+    /**
+     * Store the user's JWT (from the ISV backend's `GET /users/{userId}/token`).
+     * @param {string} jwt the end-user token, sent as `x-alloy-user-token` and to the modal.
+     * @throws {TypeError} if `jwt` is not a non-empty string.
+     */
+    function setToken(jwt) {
+      if (typeof jwt !== 'string' || !jwt) throw new TypeError('Alloy.setToken: jwt must be a non-empty string');
+      token = jwt;
+    }
+
+    /** Build the `/forge-install` URL; the token is deliberately not part of it. */
+    function modalUrl(opts, operation) {
+      const url = new URL(BASE_URL + '/forge-install');
+      const q = url.searchParams;
+      if (opts.integrationId) q.set('integrationId', String(opts.integrationId));
+      else toList(opts.workflowIds).forEach((id) => q.append('id', id));
+      toList(opts.versionIds).forEach((v) => q.append('versionId', v));
+      q.set('forgeMode', 'engaged');
+      q.set('parentOrigin', window.location.origin);
+      if (opts.hide) q.set('hide', 'true');
+      if (opts.alwaysShowAuthentication) q.set('alwaysShowAuthentication', 'true');
+      if (operation) q.set('operation', operation);
+      if (opts.title) q.set('title', String(opts.title));
+      return url.toString();
+    }
+
+    /** Make the modal visible, lock page scroll and move focus into it. */
+    function show(m) {
+      if (m.visible) return;
+      m.visible = true;
+      m.overlay.style.visibility = 'visible';
+      const els = [document.documentElement, document.body];
+      m.saved = els.map((el) => el.style.overflow);
+      els.forEach((el) => { el.style.overflow = 'hidden'; });
+      (m.loaded ? m.iframe : m.overlay).focus();
+    }
+
+    /** Validate `opts`, close any open modal, then build and show (unless `hide`) a new one. */
+    function open(opts, operation, requireWorkflows) {
+      opts = opts || {};
+      requireToken();
+      const workflowIds = toList(opts.workflowIds);
+      if (requireWorkflows ? !workflowIds.length : !opts.integrationId && !workflowIds.length) {
+        const what = requireWorkflows ? 'workflowIds' : 'integrationId or workflowIds';
+        throw new Error('Alloy.' + (operation || 'install') + ': ' + what + ' is required');
+      }
+      if (opts.callback != null && typeof opts.callback !== 'function') {
+        throw new TypeError('Alloy: callback must be a function');
+      }
+      close();
+
+      const label = opts.title ? String(opts.title) : DEFAULT_TITLE;
+      const overlay = document.createElement('div');
+      overlay.setAttribute('role', 'dialog');
+      overlay.setAttribute('aria-modal', 'true');
+      overlay.setAttribute('aria-label', label);
+      overlay.tabIndex = -1;
+      Object.assign(overlay.style, { // CSSOM, not a style attribute: allowed under a strict CSP
+        position: 'fixed', top: '0', right: '0', bottom: '0', left: '0', zIndex: '2147483647',
+        display: 'flex', alignItems: 'center', justifyContent: 'center', margin: '0',
+        background: 'rgba(15, 23, 42, 0.6)', visibility: 'hidden', outline: 'none',
+      });
+      const iframe = document.createElement('iframe');
+      iframe.title = label;
+      iframe.src = modalUrl(opts, operation);
+      Object.assign(iframe.style, {
+        width: '560px', maxWidth: 'calc(100vw - 32px)', height: '720px', maxHeight: 'calc(100vh - 32px)',
+        border: 'none', borderRadius: '12px', background: '#fff', display: 'block',
+        boxShadow: '0 20px 60px rgba(0, 0, 0, 0.35)',
+      });
+      overlay.appendChild(iframe);
+
+      const m = { overlay, iframe, called: false, visible: false, loaded: false, opener: document.activeElement };
+      const finish = m.finish = (result) => { // the callback runs once per opening, even if it throws
+        if (m.called || !opts.callback) return;
+        m.called = true;
+        try { opts.callback(result); } catch (err) { console.error('Alloy: the callback threw', err); }
+      };
+      m.listeners = {
+        message(event) {
+          if (modal !== m || event.origin !== SERVICE_ORIGIN || event.source !== iframe.contentWindow) return;
+          const data = event.data || {};
+          if (data.type === 'alloy:ready') {
+            if (token) iframe.contentWindow.postMessage({ type: 'alloy:token', token }, SERVICE_ORIGIN);
+          } else if (data.showModal === true) {
+            show(m);
+          } else if (data.workflowCreated === true) {
+            finish({ success: true, workflowIds: toList(data.workflowIds) });
+          } else if (data.closeModal === true) {
+            close();
+          }
+        },
+        keydown(event) {
+          if (modal === m && m.visible && (event.key === 'Escape' || event.key === 'Esc')) {
+            event.preventDefault();
+            close();
+          }
+        },
+        focusin(event) {
+          // Keep keyboard focus inside the dialog while it is visible.
+          if (modal === m && m.visible && !overlay.contains(event.target)) iframe.focus();
+        },
+      };
+      iframe.addEventListener('load', () => {
+        m.loaded = true;
+        if (modal === m && m.visible) iframe.focus();
+      });
+
+      modal = m;
+      window.addEventListener('message', m.listeners.message);
+      document.addEventListener('keydown', m.listeners.keydown, true);
+      document.addEventListener('focusin', m.listeners.focusin, true);
+      document.body.appendChild(overlay);
+      if (!opts.hide) show(m);
+    }
+
+    /**
+     * Open the install modal over the page.
+     * @param {object} opts
+     * @param {string} [opts.integrationId] the integration to install; takes precedence over workflowIds.
+     * @param {string|string[]} [opts.workflowIds] workflows to install (one `id=` each) when no integrationId.
+     * @param {string|string[]} [opts.versionIds] pin these workflow versions (default: the newest released).
+     * @param {function({success: boolean, workflowIds?: string[]})} [opts.callback] called exactly once
+     *   per opening: `{success: true, workflowIds}` when installation finishes, or `{success: false}`
+     *   when the modal closes first. Default: none.
+     * @param {boolean} [opts.alwaysShowAuthentication=false] show the credential step even if one exists.
+     * @param {boolean} [opts.hide=false] load invisibly; show only if the modal asks for input.
+     * @param {string} [opts.title] modal title and accessible name (default "Install integration").
+     * @throws {Error} if no token was set, or neither integrationId nor workflowIds is given.
+     * An already open modal of this instance is closed first (its callback gets `{success: false}`
+     * if it had not been called).
+     */
+    const install = (opts) => open(opts, null, false);
+
+    /**
+     * Open the modal to upgrade installed workflows (`operation=update`).
+     * @param {object} opts
+     * @param {string|string[]} opts.workflowIds the installed workflows to update (required).
+     * @param {string|string[]} [opts.versionIds] target versions (default: the newest released).
+     * @param {function({success: boolean, workflowIds?: string[]})} [opts.callback] as for install().
+     * @param {string} [opts.title] as for install() (default "Install integration").
+     * @throws {Error} if no token was set or workflowIds is missing or empty.
+     */
+    const update = (opts) => open(opts, 'update', true);
+
+    /**
+     * Open the modal to change the configuration of an installation (`operation=edit`).
+     * @param {object} opts
+     * @param {string} [opts.integrationId] the installed integration to edit.
+     * @param {string|string[]} [opts.workflowIds] the installed workflows to edit, when no integrationId.
+     * @param {function({success: boolean, workflowIds?: string[]})} [opts.callback] as for install().
+     * @param {string} [opts.title] as for install() (default "Install integration").
+     * @throws {Error} if no token was set, or neither integrationId nor workflowIds is given.
+     */
+    const edit = (opts) => open(opts, 'edit', false);
+
+    /**
+     * Close the modal, if open, and return focus to the element that opened it. Safe to call
+     * twice. If the installation had not finished, the callback gets `{success: false}`.
+     */
+    function close() {
+      const m = modal;
+      if (!m) return;
+      modal = null;
+      window.removeEventListener('message', m.listeners.message);
+      document.removeEventListener('keydown', m.listeners.keydown, true);
+      document.removeEventListener('focusin', m.listeners.focusin, true);
+      m.overlay.remove();
+      if (m.saved) [document.documentElement, document.body].forEach((el, i) => { el.style.overflow = m.saved[i]; });
+      const opener = m.opener;
+      if (opener && opener !== document.body && typeof opener.focus === 'function' && document.contains(opener)) {
+        opener.focus();
+      }
+      m.finish({ success: false });
+    }
+
+    /**
+     * Call the end-user API. Resolves with the parsed JSON body; rejects with an Error carrying
+     * `status` (HTTP status) and `code` (the server's snake_case code) on a non-2xx answer.
+     */
+    function request(method, path, body) {
+      return new Promise((resolve) => {
+        const headers = { 'x-alloy-user-token': requireToken(), Accept: 'application/json' };
+        const init = { method, headers, credentials: 'omit' };
+        if (body !== undefined) {
+          headers['Content-Type'] = 'application/json';
+          init.body = JSON.stringify(body);
+        }
+        resolve(fetch(BASE_URL + API_PREFIX + path, init));
+      }).then((res) => res.text().then((text) => {
+        if (res.ok) return text ? JSON.parse(text) : null;
+        let data = null;
+        try { data = JSON.parse(text); } catch (_) { /* not JSON: keep the generic message */ }
+        const err = new Error((data && data.message) || 'Alloy: request failed with HTTP ' + res.status);
+        err.status = res.status;
+        err.code = (data && data.code) || null;
+        throw err;
+      }));
+    }
+
+    /** PUT `{workflowId}` to `path`; rejects (never throws) if workflowId is missing. */
+    function putWorkflow(opts, path, name) {
+      if (!opts || !opts.workflowId) return Promise.reject(new Error('Alloy.' + name + ': workflowId is required'));
+      return request('PUT', path, { workflowId: String(opts.workflowId) });
+    }
+
+    /**
+     * The user's integrations (`GET /2024-03/integrations`).
+     * @returns {Promise<{data: object[]}>} rejects if no token was set or on a non-2xx answer.
+     */
+    const getIntegrations = () => request('GET', '/integrations');
+
+    /**
+     * The user's installed workflows (`GET /2024-03/workflows`).
+     * @returns {Promise<{data: object[]}>} rejects if no token was set or on a non-2xx answer.
+     */
+    const getWorkflows = () => request('GET', '/workflows');
+
+    /**
+     * Pause an installed workflow (`PUT /2024-03/workflows/deactivate`).
+     * @param {{workflowId: string}} opts the workflow to deactivate (required).
+     * @returns {Promise<{success: boolean}>} rejects if workflowId or the token is missing, or on non-2xx.
+     */
+    const deactivate = (opts) => putWorkflow(opts, '/workflows/deactivate', 'deactivate');
+
+    /**
+     * Resume a deactivated workflow (`PUT /2024-03/workflows/activate`).
+     * @param {{workflowId: string}} opts the workflow to reactivate (required).
+     * @returns {Promise<{success: boolean}>} rejects if workflowId or the token is missing, or on non-2xx.
+     */
+    const reactivate = (opts) => putWorkflow(opts, '/workflows/activate', 'reactivate');
+
+    return { setToken, install, update, edit, close, getIntegrations, getWorkflows, deactivate, reactivate };
+  }
+
+  /**
+   * `Alloy()` returns a new independent instance; `Alloy.install(...)` etc. use a default one.
+   * @returns {ReturnType<typeof createInstance>}
+   */
+  function Alloy() { return createInstance(); }
+  Object.assign(Alloy, createInstance());
+  window.Alloy = Alloy;
+})();

@@ -1,0 +1,196 @@
+"""The shipped connector definitions, their loading, and end-user value checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from install_service.catalog.connectors import (
+    ConnectorDefinitionError,
+    load_apps,
+    load_apps_from,
+    render_template,
+    validate_values,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+MINIMAL_APP = """\
+key: {key}
+name: Example
+icon: /static/icons/example.svg
+auth_type: apiKey
+docs_url: https://example.com/docs
+api_base: https://api.example.com
+fields:
+  - name: apiKey
+    label: API key
+    secret: true
+connection_test:
+  url: "{{api_base}}/me"
+  headers:
+    Authorization: "Bearer {{apiKey}}"
+"""
+
+
+def test_the_three_apps_are_shipped_with_their_labels() -> None:
+    apps = load_apps()
+
+    assert set(apps) == {"bigcommerce", "shopify", "netsuite"}
+    labels = {key: [(f.name, f.label, f.secret) for f in app.fields] for key, app in apps.items()}
+    assert labels["bigcommerce"] == [
+        ("storeHash", "Store hash", False),
+        ("accessToken", "Access token", True),
+    ]
+    assert labels["shopify"] == [
+        ("shop", "Shop subdomain", False),
+        ("accessToken", "Admin API access token", True),
+    ]
+    assert labels["netsuite"] == [
+        ("accountId", "Account ID", False),
+        ("consumerKey", "Consumer key", True),
+        ("consumerSecret", "Consumer secret", True),
+        ("tokenId", "Token ID", True),
+        ("tokenSecret", "Token secret", True),
+    ]
+    assert [apps[k].auth_type for k in ("bigcommerce", "shopify", "netsuite")] == [
+        "apiKey", "apiKey", "tokenBasedAuth",
+    ]
+
+
+def test_every_field_tells_the_end_user_where_to_find_it() -> None:
+    for app in load_apps().values():
+        assert app.docs_url.startswith("https://")
+        for spec in app.fields:
+            assert spec.help, f"{app.key}.{spec.name} has no help text"
+
+
+def test_icons_exist_as_static_files() -> None:
+    for app in load_apps().values():
+        assert app.icon == f"/static/icons/{app.key}.svg"
+        svg = (REPO_ROOT / app.icon.lstrip("/")).read_text(encoding="utf-8")
+        assert 'viewBox="0 0 48 48"' in svg
+
+
+def test_load_apps_is_cached() -> None:
+    assert load_apps() is load_apps()
+
+
+def test_api_base_setting_and_defaults() -> None:
+    apps = load_apps()
+
+    assert apps["bigcommerce"].api_base_setting == "BIGCOMMERCE_API_BASE"
+    assert apps["bigcommerce"].api_base == "https://api.bigcommerce.com"
+    shopify = apps["shopify"]
+    assert render_template(shopify.api_base, shopify.template_values({"shop": " acme "})) == (
+        "https://acme.myshopify.com"
+    )
+
+
+def test_netsuite_host_and_realm_are_derived_from_the_account_id() -> None:
+    netsuite = load_apps()["netsuite"]
+
+    values = netsuite.template_values({"accountId": "1234567_sb1"})
+
+    assert values["accountHost"] == "1234567-sb1"
+    assert values["realm"] == "1234567_SB1"
+    assert render_template(netsuite.api_base, values) == (
+        "https://1234567-sb1.suitetalk.api.netsuite.com"
+    )
+
+
+def test_field_lookup_raises_key_error_for_unknown_names() -> None:
+    bigcommerce = load_apps()["bigcommerce"]
+
+    assert bigcommerce.field("storeHash").label == "Store hash"
+    with pytest.raises(KeyError):
+        bigcommerce.field("password")
+
+
+def test_validate_values_accepts_good_values() -> None:
+    bigcommerce = load_apps()["bigcommerce"]
+
+    assert validate_values(bigcommerce, {"storeHash": "abc123", "accessToken": "tok"}) == {}
+
+
+def test_validate_values_reports_missing_required_fields() -> None:
+    netsuite = load_apps()["netsuite"]
+
+    errors = validate_values(netsuite, {"accountId": "1234567", "consumerKey": "   "})
+
+    assert set(errors) == {"consumerKey", "consumerSecret", "tokenId", "tokenSecret"}
+    assert errors["consumerKey"] == "Consumer key is required."
+
+
+@pytest.mark.parametrize(
+    ("app_key", "values", "field"),
+    [
+        ("bigcommerce", {"storeHash": "ABC-123", "accessToken": "t"}, "storeHash"),
+        ("bigcommerce", {"storeHash": "stores/abc", "accessToken": "t"}, "storeHash"),
+        ("shopify", {"shop": "acme.myshopify.com", "accessToken": "t"}, "shop"),
+        ("shopify", {"shop": "-acme", "accessToken": "t"}, "shop"),
+        ("netsuite", {"accountId": "1234567 SB1", "consumerKey": "k", "consumerSecret": "s",
+                      "tokenId": "t", "tokenSecret": "u"}, "accountId"),
+    ],
+)
+def test_validate_values_reports_pattern_mismatches(app_key, values, field) -> None:
+    app = load_apps()[app_key]
+
+    errors = validate_values(app, values)
+
+    assert list(errors) == [field]
+    assert errors[field] == app.field(field).pattern_message
+
+
+def test_validate_values_strips_before_matching_and_rejects_control_characters() -> None:
+    shopify = load_apps()["shopify"]
+
+    assert validate_values(shopify, {"shop": "  acme-store ", "accessToken": "shpat_1"}) == {}
+    errors = validate_values(shopify, {"shop": "acme", "accessToken": "shpat\r\nX-Evil: 1"})
+    assert errors == {
+        "accessToken": "Admin API access token contains characters that are not allowed."
+    }
+
+
+def test_a_new_connector_is_just_a_file(tmp_path: Path) -> None:
+    (tmp_path / "example.yaml").write_text(MINIMAL_APP.format(key="example"))
+    (tmp_path / "notes.txt").write_text("ignored")
+
+    apps = load_apps_from(tmp_path)
+
+    assert list(apps) == ["example"]
+    test = apps["example"].connection_test
+    assert (test.method, test.auth, dict(test.headers)) == (
+        "GET", "header", {"Authorization": "Bearer {apiKey}"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("key: [unclosed", "not valid YAML"),
+        ("- a list", "must be a mapping"),
+        (MINIMAL_APP.format(key="other"), "must match the file name"),
+        (MINIMAL_APP.format(key="broken").replace("{apiKey}", "{apiSecret}"), "apiSecret"),
+        (MINIMAL_APP.format(key="broken").replace("auth_type: apiKey", "auth_type: magic"),
+         "auth_type"),
+        (MINIMAL_APP.format(key="broken").replace("    secret: true\n", ""), "secret"),
+        (MINIMAL_APP.format(key="broken") + "colour: red\n", "colour"),
+        (MINIMAL_APP.format(key="broken").replace('"{api_base}/me"', "https://evil.example/me"),
+         "must start with {api_base}"),
+        (MINIMAL_APP.format(key="broken").replace("    secret: true\n",
+                                                  "    secret: true\n    pattern: '['\n"),
+         "regular expression"),
+    ],
+)
+def test_a_malformed_file_is_named_in_the_error(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "broken.yaml").write_text(text)
+
+    with pytest.raises(ConnectorDefinitionError) as caught:
+        load_apps_from(tmp_path)
+
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.file_name == "broken.yaml"
+    assert str(caught.value).startswith("broken.yaml: ")
+    assert problem in str(caught.value)
