@@ -148,14 +148,19 @@ class DeliveryWorker:
         return claimed
 
     async def _attempt(self, delivery_id: UUID) -> None:
-        async with self._session_maker() as session, session.begin():
+        """One HTTP try. No database transaction is held while the receiver is called."""
+        async with self._session_maker() as session:
             delivery = await session.get(WebhookDelivery, delivery_id)
             isv = await session.get(Isv, delivery.isv_id) if delivery else None
-            if delivery is None or isv is None:
+        if delivery is None or isv is None:
+            return
+        started = self._clock()
+        attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=started, url=isv.webhook_url or "")
+        response = await self._send(delivery, isv, attempt, started)
+        async with self._session_maker() as session, session.begin():
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
                 return
-            started = self._clock()
-            attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=started, url=isv.webhook_url or "")
-            response = await self._send(delivery, isv, attempt, started)
             session.add(attempt)
             delivery.attempt_count += 1
             delivery.locked_until = None
