@@ -1,0 +1,111 @@
+"""Fixtures shared by every test: settings on a temp folder, a real database, an ISV."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from install_service.app import create_app
+from install_service.catalog.loader import load_catalog_file
+from install_service.db.config import migrate, sqlalchemy_config
+from install_service.isvs.services import create_isv
+from install_service.settings import PROJECT_ROOT, Settings
+from tests.support.databases import postgres_available, require_postgres_in_ci, sqlite_url, create_postgres_database
+from tests.support.receiver import Receiver
+
+EXAMPLE_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
+HOST_ORIGIN = "http://localhost:9100"  # a stand-in for the ISV's frontend origin
+
+
+def _backends() -> list:
+    require_postgres_in_ci()
+    return ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.skipif(not postgres_available(), reason="no throwaway PostgreSQL (run `make test`)")])]
+
+
+@pytest.fixture(params=_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database kind a test runs against; integration tests run once per kind."""
+    return request.param
+
+
+@pytest.fixture
+async def database_url(backend: str, tmp_path: Path) -> str:
+    url = await create_postgres_database() if backend == "postgresql" else sqlite_url(tmp_path)
+    await asyncio.to_thread(migrate, sqlalchemy_config(url))
+    return url
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        database_url=database_url,
+        public_url="http://testserver.local",
+        credential_keys=(base64.b64encode(os.urandom(32)).decode(),),
+        webhook_allow_private=True,
+        webhook_retry_schedule_s=(0.2, 0.4, 0.8),
+        webhook_poll_interval_s=0.2,
+        webhook_timeout_s=3.0,
+    ).resolved()
+
+
+@dataclass
+class IsvFixture:
+    isv_id: str
+    api_key: str
+    webhook_secret: str
+    integration_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+async def make_isv(settings: Settings, name: str, webhook_url: str | None, origins: list[str] | None = None) -> IsvFixture:
+    """An ISV with the example catalogue loaded, created straight through the services."""
+    config = sqlalchemy_config(settings.database_url)
+    try:
+        async with config.get_session() as session:
+            created = await create_isv(session, name=name, allowed_origins=origins or [HOST_ORIGIN], webhook_url=webhook_url)
+            report = await load_catalog_file(session, EXAMPLE_CATALOG, created.isv.id)
+            await session.commit()
+    finally:
+        await config.get_engine().dispose()
+    return IsvFixture(str(created.isv.id), created.api_key, created.webhook_secret, report.integration_ids["acme-bigcommerce"])
+
+
+@pytest.fixture
+async def isv(settings: Settings, receiver: Receiver) -> IsvFixture:
+    """ISV "AcmeCo" whose webhook URL is the test ``receiver``."""
+    return await make_isv(settings, "AcmeCo", receiver.url)
+
+
+@pytest.fixture
+async def other_isv(settings: Settings) -> IsvFixture:
+    return await make_isv(settings, "OtherCo", None, ["http://localhost:9200"])
+
+
+@pytest.fixture
+async def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client

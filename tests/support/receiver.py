@@ -1,0 +1,101 @@
+"""A real HTTP server that plays the ISV's webhook receiver (or any outgoing target)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b'{"ok":true}'
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+class Receiver:
+    """Records every request; answers from ``replies`` in order (then ``default``).
+
+    ``url`` is ``http://127.0.0.1:<port>/hook``. ``stop()`` closes the port (receiver down),
+    ``start()`` opens it again on the same port.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        self.requests: list[ReceivedRequest] = []
+        self.replies: list[Reply] = []
+        self.default = Reply()
+        self._port = port
+        self._server: ThreadingHTTPServer | None = None
+        self._arrived = threading.Condition()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port}/hook"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                reply = receiver.replies.pop(0) if receiver.replies else receiver.default
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                with receiver._arrived:
+                    receiver.requests.append(
+                        ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    receiver._arrived.notify_all()
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("content-length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            do_POST = do_GET = do_PUT = _handle  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def wait_for(self, count: int, timeout_s: float = 15.0, where: Callable[[ReceivedRequest], bool] = lambda r: True) -> list[ReceivedRequest]:
+        """Block until ``count`` matching requests arrived; returns them (raises on timeout)."""
+        deadline = time.monotonic() + timeout_s
+        with self._arrived:
+            while True:
+                matching = [r for r in self.requests if where(r)]
+                if len(matching) >= count:
+                    return matching
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"expected {count} requests, got {len(matching)}")
+                self._arrived.wait(remaining)
