@@ -11,8 +11,8 @@ import click
 from install_service.settings import Settings
 
 
-def _settings() -> Settings:
-    return Settings.from_env().resolved()
+def _settings(host: str = "127.0.0.1", port: int = 8000) -> Settings:
+    return Settings.from_env().resolved(host, port)
 
 
 def _migrate(settings: Settings) -> None:
@@ -53,7 +53,7 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Apply migrations, then serve."""
-    _serve(_settings(), host, port)
+    _serve(_settings(host, port), host, port)
 
 
 @main.command()
@@ -63,7 +63,7 @@ def demo(host: str, port: int) -> None:
     """Serve with the demo ISV "AcmeCo", its catalogue and the page at /demo."""
     from install_service.demo.services import demo_settings, seed_demo
 
-    settings = demo_settings(_settings(), host, port)
+    settings = demo_settings(_settings(host, port))
     _migrate(settings)
     asyncio.run(_in_session(settings, lambda session: seed_demo(session, settings)))
     click.echo(f"Demo: open {settings.public_url}/demo")

@@ -53,7 +53,7 @@ class Settings:
 
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""  # default: sqlite+aiosqlite:///<var_dir>/install-service.db
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = ""  # e.g. https://install.example.com; default http://<host>:<port>
     jwt_private_key_pem: str = ""  # Ed25519 (EdDSA) PEM signing user JWTs
     webhook_private_key_pem: str = ""  # RSA PEM for X-Alloy-Signature
     credential_keys: tuple[str, ...] = ()  # base64 32-byte AES-GCM keys, newest first
@@ -105,12 +105,14 @@ class Settings:
         }
         return cls(**values)  # type: ignore[arg-type]
 
-    def resolved(self) -> Settings:
-        """Fill derived defaults (the SQLite path) and strip a trailing slash."""
+    def resolved(self, host: str = "127.0.0.1", port: int = 8000) -> Settings:
+        """Fill derived defaults: the SQLite file under ``var_dir``, and the public URL from
+        the address the server listens on (``host``, ``port``) when none was configured."""
         database_url = self.database_url or (
             f"sqlite+aiosqlite:///{(self.var_dir / 'install-service.db').resolve()}"
         )
-        return replace(self, database_url=database_url, public_url=self.public_url.rstrip("/"))
+        public_url = (self.public_url or f"http://{host}:{port}").rstrip("/")
+        return replace(self, database_url=database_url, public_url=public_url)
 
     def api_base_for(self, app_key: str) -> str | None:
         """The ``INSTALL_SERVICE_<APP>_API_BASE`` override for a connector, if set."""

@@ -30,14 +30,11 @@ SANDBOX_PATH = "/demo/sandbox/bigcommerce"
 SANDBOX_TOKEN = "sandbox-token"
 
 
-def demo_settings(settings: Settings, host: str, port: int) -> Settings:
-    """Settings for ``install-service demo``: public URL from host/port unless set, the
-    BigCommerce sandbox as API base, and private webhook URLs allowed (the inbox is local)."""
-    public_url = settings.public_url
-    if public_url == Settings().public_url:
-        public_url = f"http://{host}:{port}"
-    bases = {"bigcommerce": public_url + SANDBOX_PATH} | dict(settings.app_api_bases)
-    return replace(settings, demo=True, public_url=public_url, app_api_bases=bases, webhook_allow_private=True)
+def demo_settings(settings: Settings) -> Settings:
+    """Settings for ``install-service demo``: the BigCommerce sandbox as API base (unless
+    one is set) and private webhook URLs allowed, since the inbox is on this server."""
+    bases = {"bigcommerce": settings.public_url + SANDBOX_PATH} | dict(settings.app_api_bases)
+    return replace(settings, demo=True, app_api_bases=bases, webhook_allow_private=True)
 
 
 async def seed_demo(session: AsyncSession, settings: Settings) -> Isv:

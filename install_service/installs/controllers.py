@@ -8,6 +8,8 @@ blocked.
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -66,9 +68,7 @@ async def authenticate(session: AsyncSession, user_tokens: UserTokens, token: st
     return user
 
 
-def _uuid(raw: str) -> Any:
-    import uuid
-
+def _uuid(raw: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(raw)
     except ValueError:
@@ -226,6 +226,4 @@ class ModalController(Controller):
 
 
 def _installed_event(workflow_ids: list[str]) -> str:
-    import json
-
     return json.dumps({"alloy:installed": {"workflowIds": workflow_ids}})
