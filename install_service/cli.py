@@ -98,7 +98,10 @@ def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, .
         created = asyncio.run(
             _in_session(
                 settings,
-                lambda s: create_isv(s, name=name, allowed_origins=list(allowed_origins), webhook_url=webhook_url),
+                lambda s: create_isv(
+                    s, name=name, allowed_origins=list(allowed_origins), webhook_url=webhook_url,
+                    allow_private_webhooks=settings.webhook_allow_private,
+                ),
             )
         )
     except ServiceError as exc:

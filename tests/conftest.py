@@ -81,7 +81,10 @@ async def make_isv(settings: Settings, name: str, webhook_url: str | None, origi
     config = sqlalchemy_config(settings.database_url)
     try:
         async with config.get_session() as session:
-            created = await create_isv(session, name=name, allowed_origins=origins or [HOST_ORIGIN], webhook_url=webhook_url)
+            created = await create_isv(
+                session, name=name, allowed_origins=origins or [HOST_ORIGIN], webhook_url=webhook_url,
+                allow_private_webhooks=True,
+            )
             report = await load_catalog_file(session, EXAMPLE_CATALOG, created.isv.id)
             await session.commit()
     finally:

@@ -14,6 +14,7 @@ from install_service.db.models import ApiKey, Isv
 from install_service.db.models.tenants import DEVELOPMENT
 from install_service.errors import InvalidInput, Unauthorized
 from install_service.security.api_keys import generate_api_key, hash_api_key
+from install_service.webhooks.ssrf import check_webhook_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +53,17 @@ async def create_isv(
     name: str,
     allowed_origins: list[str],
     webhook_url: str | None = None,
+    allow_private_webhooks: bool = False,
 ) -> CreatedIsv:
-    """Create an ISV with a development API key and a webhook secret (not committed)."""
+    """Create an ISV with a development API key and a webhook secret (not committed).
+
+    Raises:
+        InvalidInput: no name, an allowed origin that is not an origin, or an unsafe
+            webhook URL (``UnsafeWebhookUrl``; see ``webhooks.ssrf``).
+    """
     if not name.strip():
         raise InvalidInput("An ISV needs a name")
+    await check_webhook_url(webhook_url, allow_private=allow_private_webhooks)
     secret = new_webhook_secret()
     isv = Isv(
         name=name.strip(),

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -33,6 +33,9 @@ def standard_webhook_headers(
     ``body`` must be UTF-8 JSON (ours always is); it is signed exactly as sent.
     """
     text = body.decode("utf-8")
+    # The library signs ``timestamp.replace(tzinfo=UTC)``: hand it UTC so the signed time
+    # is the one in ``webhook-timestamp`` whatever zone the caller used.
+    timestamp = timestamp.astimezone(UTC)
     signatures = " ".join(Webhook(secret).sign(message_id, timestamp, text) for secret in secrets)
     return {
         "webhook-id": message_id,

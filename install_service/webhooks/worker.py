@@ -28,6 +28,7 @@ from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
 from install_service.security.keys import KeyRing
 from install_service.settings import Settings
 from install_service.webhooks.outbox import add_waker, remove_waker
+from install_service.webhooks.ssrf import UnsafeWebhookUrl, pin
 from install_service.webhooks.signing import alloy_signature, standard_webhook_headers
 
 logger = logging.getLogger(__name__)
@@ -181,9 +182,18 @@ class DeliveryWorker:
             self._keys.webhook_private_key, "POST", isv.webhook_url, body
         )
         assert self._client is not None, "start() the worker first"
+        try:
+            target = await pin(isv.webhook_url, allow_private=self._settings.webhook_allow_private)
+        except UnsafeWebhookUrl as exc:
+            attempt.error = exc.message
+            return None
+        headers["host"] = target.host_header
         started = time.perf_counter()
         try:
-            async with self._client.stream("POST", isv.webhook_url, content=body, headers=headers) as response:
+            async with self._client.stream(
+                "POST", target.connect_url, content=body, headers=headers,
+                extensions={"sni_hostname": target.server_name},
+            ) as response:
                 received = b""
                 async for chunk in response.aiter_bytes():
                     received += chunk

@@ -1,0 +1,1 @@
+"""Real servers the browser tests talk to: the service itself, host pages, a fake BigCommerce."""

@@ -1,0 +1,198 @@
+"""Real HTTP servers for the browser tests.
+
+- ``ServiceProcess``: the ``install-service`` command run as a subprocess (as a user runs it).
+- ``HostPages``: a third-party ISV page on its own origin that embeds the service.
+- ``FakeBigCommerce``: answers BigCommerce's ``GET /stores/{hash}/v2/store`` test call.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLI = REPO_ROOT / ".venv" / "bin" / "install-service"
+GOOD_TOKEN = "good-token"
+_STORE_PATH = re.compile(r"^/stores/([^/]+)/v2/store$")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without any ``INSTALL_SERVICE_*`` variable, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INSTALL_SERVICE_")}
+    return env | dict(extra)
+
+
+def run_cli(args: list[str], env: Mapping[str, str]) -> str:
+    """Run ``install-service <args>``; returns stdout, raises with stderr on failure."""
+    done = subprocess.run([str(CLI), *args], env=dict(env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"install-service {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+class ServiceProcess:
+    """``install-service <args>`` in the background, output to ``log_path``; ready once /health is 200."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str], url: str, log_path: Path) -> None:
+        self.args, self.env, self.url, self.log_path = args, dict(env), url, log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 30.0) -> ServiceProcess:
+        log = self.log_path.open("ab")
+        self._proc = subprocess.Popen([str(CLI), *self.args], env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"install-service exited early:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"install-service did not become healthy:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+        self._proc = None
+
+
+class _Server:
+    """A ThreadingHTTPServer on 127.0.0.1 run in a daemon thread; subclasses define ``handle``."""
+
+    def __init__(self, port: int = 0) -> None:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                status, content_type, body = outer.handle(self.path, {k.lower(): v for k, v in self.headers.items()})
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def handle(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class FakeBigCommerce(_Server):
+    """200 for ``X-Auth-Token: good-token``, else (after ``delay_s``) BigCommerce's 401."""
+
+    def __init__(self) -> None:
+        self.delay_s = 0.0
+        self.calls: list[tuple[str, str]] = []  # (store hash, token)
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def handle(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        match = _STORE_PATH.match(urlparse(path).path)
+        if match is None:
+            return 404, "application/json", b'{"status":404,"title":"Not Found"}'
+        token = headers.get("x-auth-token", "")
+        self.calls.append((match.group(1), token))
+        if token == GOOD_TOKEN:
+            return 200, "application/json", json.dumps({"id": match.group(1), "name": "Test Store"}).encode()
+        time.sleep(self.delay_s)
+        return 401, "application/json", b'{"status":401,"title":"Invalid access token"}'
+
+
+HOST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>AcmeCo (host page)</title></head>
+<body>
+  <h1>AcmeCo integrations</h1>
+  <button id="install" type="button">Install BigCommerce</button>
+  <script src="{service}/static/embedded.js"></script>
+  <script>
+    window.TOKEN = {token};
+    window.INTEGRATION_ID = {integration_id};
+    document.getElementById('install').addEventListener('click', function () {{
+      Alloy.setToken(window.TOKEN);
+      Alloy.install({{integrationId: window.INTEGRATION_ID, callback: function (r) {{ window.RESULT = r; }}}});
+    }});
+  </script>
+</body></html>
+"""
+
+FRAME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Direct embed</title></head>
+<body><iframe id="direct" name="direct" title="install" src="{src}" width="560" height="720"></iframe></body></html>
+"""
+
+
+def _js(value: str) -> str:
+    """A JSON string literal safe inside an inline <script>."""
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+class HostPages(_Server):
+    """An ISV's frontend on ``http://localhost:<port>`` (an origin other than the service's).
+
+    ``/host?token=&integrationId=``: a page that opens the modal through embedded.js.
+    ``/frame?src=``: a page that frames ``src`` directly (Alloy's own SDK style).
+    """
+
+    def __init__(self, service_url: str, port: int = 0) -> None:
+        self.service_url = service_url
+        super().__init__(port)
+
+    @property
+    def origin(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def handle(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        url = urlparse(path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if url.path == "/host":
+            page = HOST_PAGE.format(
+                service=html.escape(self.service_url),
+                token=_js(query.get("token", "")),
+                integration_id=_js(query.get("integrationId", "")),
+            )
+        elif url.path == "/frame":
+            page = FRAME_PAGE.format(src=html.escape(query.get("src", "")))
+        else:
+            return 404, "text/plain", b"not found"
+        return 200, "text/html; charset=utf-8", page.encode()
