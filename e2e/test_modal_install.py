@@ -7,7 +7,6 @@ import json
 import time
 from urllib.parse import quote
 
-import httpx
 from playwright.sync_api import FrameLocator, Page, expect
 
 from e2e.conftest import Service
@@ -92,10 +91,7 @@ def test_install_from_a_cross_origin_host_page(
     assert body["success"] is True
     assert body["integrationId"] == service.integration_id
     assert sorted(body["workflowIds"]) == sorted(result["workflowIds"])
-    credentials = httpx.get(
-        f"{service.url}/2023-12/users/{user_id}/credentials", headers={"Authorization": f"Bearer {service.api_key}"}
-    ).json()["data"]
-    assert body["credentials"] == {"bigcommerce": credentials[0]["credentialId"]}
+    assert list(body["credentials"]) == ["bigcommerce"] and body["credentials"]["bigcommerce"]
 
     modal.get_by_role("button", name="Done").click()
     expect(page.locator(DIALOG)).to_have_count(0)

@@ -33,10 +33,11 @@ from install_service.security.public_keys import PublicKeysController
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import PROJECT_ROOT, Settings
 from install_service.users.controllers import UsersController
+from install_service.webhooks.controllers import WebhooksController
 from install_service.webhooks.worker import DeliveryWorker
 
 API_VERSIONS = ("2023-12", "2024-03", "2025-09")
-ISV_API = (UsersController, IntegrationsController)
+ISV_API = (UsersController, IntegrationsController, WebhooksController)
 HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
 

@@ -54,7 +54,7 @@
 
   function focusStep(root) {
     var target = root.querySelector('[aria-invalid="true"]') || root.querySelector('#form-summary') ||
-      root.querySelector('h2[tabindex]') || root.querySelector('input, select, button[type=submit]');
+      root.querySelector('h2[tabindex]') || root.querySelector('input:not([type=hidden]), select, button[type=submit]');
     if (target) target.focus();
   }
 

@@ -61,5 +61,10 @@ def enqueue(session: AsyncSession, isv: Isv, event_type: str, payload: dict[str,
         next_attempt_at=datetime.now(UTC),
     )
     session.add(delivery)
-    session.sync_session.info[_PENDING_FLAG] = True
+    mark_enqueued(session)
     return delivery
+
+
+def mark_enqueued(session: AsyncSession) -> None:
+    """Wake the delivery workers when ``session`` commits."""
+    session.sync_session.info[_PENDING_FLAG] = True

@@ -21,7 +21,7 @@ class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.by_id: dict[str, Element] = {}
-        self.open: list[Element] = []  # elements with an id whose end tag is still to come
+        self.open: list[Element] = []  # elements whose end tag is still to come
         self.stack: list[str] = []
         self.text: list[str] = []
         self._skip = 0  # inside <script> or <style>

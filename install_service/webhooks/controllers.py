@@ -1,0 +1,62 @@
+"""ISV API: webhook deliveries (with every attempt), redelivery, and secret rotation."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.db.models import WebhookDelivery
+from install_service.isvs.dependencies import provide_isv
+from install_service.isvs.services import IsvContext
+from install_service.webhooks import services
+from install_service.webhooks.schemas import Attempt, Delivery, DeliveryList, RotatedSecret
+
+
+def _delivery(row: WebhookDelivery, *, with_attempts: bool = False) -> Delivery:
+    return Delivery(
+        delivery_id=str(row.id), webhook_id=row.message_id, event_type=row.event_type,
+        status=row.status, attempt_count=row.attempt_count, next_attempt_at=row.next_attempt_at,
+        delivered_at=row.delivered_at, last_error=row.last_error, created_at=row.created_at,
+        payload=row.payload,
+        attempts=[
+            Attempt(
+                attempted_at=a.attempted_at, url=a.url, status_code=a.status_code,
+                latency_ms=a.latency_ms, response_body=a.response_body, error=a.error,
+            )
+            for a in row.attempts
+        ] if with_attempts else None,
+    )
+
+
+class WebhooksController(Controller):
+    path = "/webhooks"
+    tags = ["Webhooks"]
+    dependencies = {"isv": Provide(provide_isv)}
+
+    @get("/deliveries", summary="List webhook deliveries")
+    async def list_deliveries(
+        self, isv: IsvContext, db_session: AsyncSession, status: str | None = Parameter(query="status", default=None)
+    ) -> DeliveryList:
+        """Newest first; ``status`` is pending, delivered or dead (422 otherwise)."""
+        rows = await services.list_deliveries(db_session, isv.isv, status)
+        return DeliveryList(data=[_delivery(r) for r in rows])
+
+    @get("/deliveries/{delivery_id:str}", summary="One delivery with its attempts")
+    async def get_delivery(self, delivery_id: str, isv: IsvContext, db_session: AsyncSession) -> Delivery:
+        return _delivery(await services.get_delivery(db_session, isv.isv, delivery_id), with_attempts=True)
+
+    @post("/deliveries/{delivery_id:str}/redeliver", status_code=202, summary="Send again now")
+    async def redeliver(self, delivery_id: str, isv: IsvContext, db_session: AsyncSession) -> dict[str, bool]:
+        """202 ``{"success": true}``: one more attempt now, with the same ``webhook-id``."""
+        await services.redeliver(db_session, isv.isv, delivery_id)
+        await db_session.commit()
+        return {"success": True}
+
+    @post("/secret/rotate", status_code=200, summary="Rotate the webhook signing secret")
+    async def rotate_secret(self, isv: IsvContext, db_session: AsyncSession) -> RotatedSecret:
+        """A new ``whsec_`` secret, shown once; the old one keeps signing for 24 h."""
+        secret, expires = services.rotate_secret(isv.isv)
+        await db_session.commit()
+        return RotatedSecret(webhook_secret=secret, previous_secret_expires_at=expires)

@@ -1,0 +1,139 @@
+"""The catalogue YAML: the Quick Start example parses, mistakes are named, loading is idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from install_service.catalog.loader import load_catalog, load_catalog_file, parse_catalog
+from install_service.db.config import migrate, sqlalchemy_config
+from install_service.db.models import Integration, Workflow, WorkflowVersion
+from install_service.errors import InvalidInput
+from install_service.isvs.services import create_isv
+from install_service.settings import PROJECT_ROOT
+
+EXAMPLE = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
+ORDER_CREATED = "When a new order is created in BigCommerce, create a new record in AcmeCo"
+FULFILLMENT_UPDATED = (
+    "When a fulfillment status is updated in AcmeCo, update the order status in BigCommerce"
+)
+
+
+def _example() -> dict:
+    return yaml.safe_load(EXAMPLE.read_text())
+
+
+def _refused(document: dict | str) -> str:
+    text = document if isinstance(document, str) else yaml.safe_dump(document)
+    with pytest.raises(InvalidInput) as caught:
+        parse_catalog(text, "catalog/acme.yaml")
+    assert caught.value.message.startswith("catalog/acme.yaml: ")
+    return caught.value.message
+
+
+def test_the_example_is_the_quick_start_integration() -> None:
+    catalog = parse_catalog(EXAMPLE.read_text(), str(EXAMPLE))
+
+    (integration,) = catalog.integrations
+    assert (integration.key, integration.app, integration.name) == (
+        "acme-bigcommerce", "bigcommerce", "BigCommerce",
+    )
+    assert [w.name for w in integration.workflows] == [ORDER_CREATED, FULFILLMENT_UPDATED]
+    for workflow in integration.workflows:
+        assert [(v.version, v.status) for v in workflow.versions] == [(1, "released")]
+
+
+def test_the_order_workflow_streams_new_orders() -> None:
+    order = parse_catalog(EXAMPLE.read_text()).integrations[0].workflows[0]
+
+    blocks = order.versions[0].blocks
+    triggers = [b for b in blocks if b["type"] == "appTrigger"]
+    assert [(t["app"], t["event"]) for t in triggers] == [("bigcommerce", "order created")]
+    assert any(b["type"] == "streamData" and b["name"] == "Stream Data" for b in blocks)
+
+
+def test_the_fulfillment_workflow_maps_the_custom_event_to_bigcommerce() -> None:
+    fulfillment = parse_catalog(EXAMPLE.read_text()).integrations[0].workflows[1]
+
+    event, action = fulfillment.versions[0].blocks
+    assert event["type"] == "customEvent"
+    assert event["event"] == "Fulfillment Updated"
+    assert event["schema"] == {"orderId": "String", "status": "String"}
+    assert (action["type"], action["app"], action["action"]) == (
+        "appAction", "bigcommerce", "update order status",
+    )
+    assert action["mapping"]["orderId"] == "{{ event.orderId }}"
+
+
+def test_yaml_that_does_not_parse_is_refused() -> None:
+    assert _refused("integrations: [\n  - key: acme\n    app: [unclosed")
+
+
+def test_an_empty_file_is_refused() -> None:
+    _refused("")
+
+
+def test_an_unknown_field_is_refused_by_name() -> None:
+    document = _example()
+    document["integrations"][0]["colour"] = "red"
+
+    assert "colour" in _refused(document)
+
+
+def test_a_missing_field_is_refused_by_name() -> None:
+    document = _example()
+    del document["integrations"][0]["workflows"][0]["name"]
+
+    assert "name" in _refused(document)
+
+
+def test_an_app_without_a_connector_is_refused() -> None:
+    document = _example()
+    document["integrations"][0]["app"] = "salesforce"
+
+    message = _refused(document)
+    assert "'salesforce'" in message
+    assert "bigcommerce" in message  # the known apps are listed
+
+
+@pytest.mark.parametrize("numbers", [[1, 1], [0]])
+def test_duplicate_or_non_positive_version_numbers_are_refused(numbers: list[int]) -> None:
+    document = _example()
+    workflow = document["integrations"][0]["workflows"][0]
+    workflow["versions"] = [{**workflow["versions"][0], "version": n} for n in numbers]
+
+    assert "'order-created'" in _refused(document)
+
+
+async def _count(session, model) -> int:  # noqa: ANN001
+    return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_loading_twice_changes_nothing_and_released_versions_are_frozen(tmp_path: Path) -> None:
+    config = sqlalchemy_config(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
+    await asyncio.to_thread(migrate, config)
+    try:
+        async with config.get_session() as session:
+            isv = (await create_isv(session, name="AcmeCo", allowed_origins=[], webhook_url=None)).isv
+            first = await load_catalog_file(session, EXAMPLE, isv.id)
+            await session.commit()
+        async with config.get_session() as session:
+            second = await load_catalog_file(session, EXAMPLE, isv.id)
+            await session.commit()
+            counts = [await _count(session, m) for m in (Integration, Workflow, WorkflowVersion)]
+        assert (first.workflows_created, first.versions_created) == (2, 2)
+        assert (second.workflows_created, second.versions_created) == (0, 0)
+        assert second.integration_ids == first.integration_ids
+        assert counts == [1, 2, 2]
+
+        changed = _example()
+        changed["integrations"][0]["workflows"][0]["versions"][0]["blocks"].pop()
+        async with config.get_session() as session:
+            with pytest.raises(InvalidInput, match="version 1 is released.*version 2"):
+                await load_catalog(session, parse_catalog(yaml.safe_dump(changed)), isv.id)
+    finally:
+        await config.get_engine().dispose()

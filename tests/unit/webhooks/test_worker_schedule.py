@@ -1,0 +1,207 @@
+"""What the delivery worker decides after one HTTP try: delivered, retry when, or dead."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from install_service.db.models import WebhookAttempt, WebhookDelivery
+from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
+from install_service.settings import DEFAULT_WEBHOOK_RETRY_SCHEDULE_S, Settings
+from install_service.webhooks.worker import DeliveryWorker, retry_after_s
+
+NOW = datetime(2025, 9, 1, 12, 0, tzinfo=UTC)
+SCHEDULE = DEFAULT_WEBHOOK_RETRY_SCHEDULE_S
+URL = "https://acme.example.com/hooks/alloy"
+
+
+@pytest.fixture
+def worker() -> DeliveryWorker:
+    return DeliveryWorker(None, None, Settings())  # type: ignore[arg-type]  # _settle needs neither
+
+
+def _delivery(attempt_count: int) -> WebhookDelivery:
+    """A delivery whose ``attempt_count``-th try has just been made (as ``_attempt`` counts)."""
+    return WebhookDelivery(
+        id=uuid.uuid4(),
+        isv_id=uuid.uuid4(),
+        event_type="credential.created",
+        message_id=f"msg_{uuid.uuid4().hex}",
+        payload="{}",
+        status=PENDING,
+        attempt_count=attempt_count,
+        next_attempt_at=NOW,
+        last_error=None,
+    )
+
+
+def _settle(
+    worker: DeliveryWorker,
+    delivery: WebhookDelivery,
+    response: httpx.Response | None,
+    error: str | None = None,
+) -> WebhookAttempt:
+    attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=NOW, url=URL, error=error)
+    if response is not None:
+        attempt.status_code = response.status_code
+    worker._settle(delivery, attempt, response, NOW)
+    return attempt
+
+
+def _delay_s(delivery: WebhookDelivery) -> float:
+    assert delivery.next_attempt_at is not None
+    return (delivery.next_attempt_at - NOW).total_seconds()
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 299])
+def test_a_2xx_answer_marks_the_delivery_delivered(worker: DeliveryWorker, status: int) -> None:
+    delivery = _delivery(3)
+    delivery.last_error = "Receiver answered HTTP 500"
+
+    _settle(worker, delivery, httpx.Response(status))
+
+    assert delivery.status == DELIVERED
+    assert delivery.delivered_at == NOW
+    assert delivery.last_error is None
+
+
+@pytest.mark.parametrize("attempt", range(1, len(SCHEDULE) + 1))
+def test_a_500_is_retried_after_the_scheduled_delay_give_or_take_20_percent(
+    worker: DeliveryWorker, attempt: int
+) -> None:
+    delivery = _delivery(attempt)
+
+    _settle(worker, delivery, httpx.Response(500))
+
+    assert delivery.status == PENDING
+    assert delivery.last_error == "Receiver answered HTTP 500"
+    assert 0.8 * SCHEDULE[attempt - 1] <= _delay_s(delivery) <= 1.2 * SCHEDULE[attempt - 1]
+
+
+def test_retry_delays_are_jittered(worker: DeliveryWorker) -> None:
+    delays = set()
+    for _ in range(20):
+        delivery = _delivery(2)
+        _settle(worker, delivery, httpx.Response(500))
+        delays.add(_delay_s(delivery))
+
+    assert len(delays) > 1
+
+
+def test_a_network_error_is_retried_with_its_message(worker: DeliveryWorker) -> None:
+    delivery = _delivery(1)
+
+    _settle(worker, delivery, None, error="ConnectError: connection refused")
+
+    assert delivery.status == PENDING
+    assert delivery.last_error == "ConnectError: connection refused"
+    assert 0.8 * SCHEDULE[0] <= _delay_s(delivery) <= 1.2 * SCHEDULE[0]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_a_failure_that_says_so(worker: DeliveryWorker, status: int) -> None:
+    delivery = _delivery(1)
+    response = httpx.Response(status, headers={"location": "https://elsewhere.example/"})
+
+    attempt = _settle(worker, delivery, response)
+
+    assert delivery.status == PENDING
+    assert delivery.next_attempt_at is not None
+    assert "Redirect" in attempt.error and str(status) in attempt.error
+    assert delivery.last_error == attempt.error
+
+
+def test_410_gone_stops_retrying_at_once(worker: DeliveryWorker) -> None:
+    delivery = _delivery(1)
+
+    _settle(worker, delivery, httpx.Response(410))
+
+    assert delivery.status == DEAD
+    assert delivery.next_attempt_at is None
+    assert delivery.last_error == "Receiver answered HTTP 410"
+
+
+def test_a_failure_after_the_last_scheduled_retry_is_dead(worker: DeliveryWorker) -> None:
+    delivery = _delivery(len(SCHEDULE) + 1)
+
+    _settle(worker, delivery, httpx.Response(500))
+
+    assert delivery.status == DEAD
+    assert delivery.next_attempt_at is None
+
+
+def test_a_custom_schedule_sets_how_many_retries_there_are() -> None:
+    worker = DeliveryWorker(None, None, Settings(webhook_retry_schedule_s=(1, 2)))  # type: ignore[arg-type]
+    second, third = _delivery(2), _delivery(3)
+
+    _settle(worker, second, httpx.Response(500))
+    _settle(worker, third, httpx.Response(500))
+
+    assert second.status == PENDING and 1.6 <= _delay_s(second) <= 2.4
+    assert third.status == DEAD
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_seconds_wins_over_a_shorter_schedule(worker: DeliveryWorker, status: int) -> None:
+    delivery = _delivery(1)  # the schedule says 5 s
+
+    _settle(worker, delivery, httpx.Response(status, headers={"Retry-After": "120"}))
+
+    assert delivery.status == PENDING
+    assert 120 <= _delay_s(delivery) <= 121
+
+
+def test_retry_after_as_an_http_date_is_honoured(worker: DeliveryWorker) -> None:
+    delivery = _delivery(1)
+    later = format_datetime(NOW + timedelta(minutes=10), usegmt=True)
+
+    _settle(worker, delivery, httpx.Response(429, headers={"Retry-After": later}))
+
+    assert _delay_s(delivery) == pytest.approx(600)
+
+
+def test_retry_after_never_shortens_the_schedule(worker: DeliveryWorker) -> None:
+    delivery = _delivery(3)  # the schedule says 30 min
+
+    _settle(worker, delivery, httpx.Response(429, headers={"Retry-After": "1"}))
+
+    assert _delay_s(delivery) >= 0.8 * SCHEDULE[2]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        (format_datetime(NOW + timedelta(seconds=90), usegmt=True), 90.0),
+        (format_datetime(NOW - timedelta(seconds=90), usegmt=True), 0.0),  # already past
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_retry_after_s_reads_both_forms(header: str, expected: float | None) -> None:
+    response = httpx.Response(429, headers={"Retry-After": header} if header else {})
+
+    assert retry_after_s(response, NOW) == expected
+
+
+def test_the_default_schedule_gives_up_after_about_75_hours(
+    worker: DeliveryWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: 1.0)  # no jitter
+    delivery, total_s, attempts = _delivery(0), 0.0, 0
+
+    while delivery.status == PENDING:
+        attempts += 1
+        delivery.attempt_count = attempts
+        _settle(worker, delivery, httpx.Response(500))
+        if delivery.next_attempt_at is not None:
+            total_s += _delay_s(delivery)
+
+    assert attempts == len(SCHEDULE) + 1 == 10
+    assert 74 * 3600 < total_s < 77 * 3600
