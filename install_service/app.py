@@ -27,6 +27,8 @@ from install_service.errors import (
     service_error_to_json,
 )
 from install_service.installs.controllers import ModalController
+from install_service.links.controllers import HostedInstallController, LinksController
+from install_service.links.tokens import LinkTokens
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
@@ -37,7 +39,7 @@ from install_service.webhooks.controllers import WebhooksController
 from install_service.webhooks.worker import DeliveryWorker
 
 API_VERSIONS = ("2023-12", "2024-03", "2025-09")
-ISV_API = (UsersController, IntegrationsController, WebhooksController)
+ISV_API = (UsersController, IntegrationsController, LinksController, WebhooksController)
 HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
 
@@ -49,6 +51,7 @@ class Services:
     keys: KeyRing
     user_tokens: UserTokens
     cipher: CredentialCipher
+    link_tokens: LinkTokens
 
 
 def build_services(settings: Settings) -> Services:
@@ -58,6 +61,7 @@ def build_services(settings: Settings) -> Services:
         keys=keys,
         user_tokens=UserTokens(keys, issuer=settings.public_url, ttl_s=settings.user_token_ttl_s),
         cipher=CredentialCipher(keys.credential_keys),
+        link_tokens=LinkTokens(keys.link_keys),
     )
 
 
@@ -82,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list = [
         *(Router(path=f"/{version}", route_handlers=list(ISV_API)) for version in API_VERSIONS),
         ModalController,
+        HostedInstallController,
         PublicKeysController,
         create_static_files_router(
             path="/static", directories=[PROJECT_ROOT / "static", HTMX_DIST], include_in_schema=False
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "keys": Provide(lambda: services.keys, sync_to_thread=False),
             "user_tokens": Provide(lambda: services.user_tokens, sync_to_thread=False),
             "cipher": Provide(lambda: services.cipher, sync_to_thread=False),
+            "link_tokens": Provide(lambda: services.link_tokens, sync_to_thread=False),
             "http_client": Provide(_http_client, sync_to_thread=False),
         },
         template_config=TemplateConfig(directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine),

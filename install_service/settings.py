@@ -57,6 +57,7 @@ class Settings:
     jwt_private_key_pem: str = ""  # Ed25519 (EdDSA) PEM signing user JWTs
     webhook_private_key_pem: str = ""  # RSA PEM for X-Alloy-Signature
     credential_keys: tuple[str, ...] = ()  # base64 32-byte AES-GCM keys, newest first
+    link_keys: tuple[str, ...] = ()  # secrets signing install-link tokens, newest first
     app_api_bases: Mapping[str, str] = field(default_factory=dict)  # {"bigcommerce": url}
     webhook_allow_private: bool = False
     webhook_retry_schedule_s: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE_S
@@ -91,6 +92,8 @@ class Settings:
                 values[attr] = raw
         if (raw := get("CREDENTIAL_KEYS")) is not None:
             values["credential_keys"] = tuple(k.strip() for k in raw.split(",") if k.strip())
+        if (raw := get("LINK_KEYS")) is not None:
+            values["link_keys"] = tuple(k.strip() for k in raw.split(",") if k.strip())
         if (raw := get("WEBHOOK_ALLOW_PRIVATE")) is not None:
             values["webhook_allow_private"] = _bool("WEBHOOK_ALLOW_PRIVATE", raw)
         if (raw := get("WEBHOOK_RETRY_SCHEDULE")) is not None:

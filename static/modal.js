@@ -67,6 +67,15 @@
     post({ workflowCreated: true, workflowIds: event.detail.workflowIds || [] });
   });
 
+  // Hosted Alloy Link page: after the success screen, go back to the ISV when asked to.
+  var REDIRECT_DELAY_MS = 3000;
+  document.body.addEventListener('htmx:afterSettle', function () {
+    var success = document.querySelector('[data-redirect-url]');
+    if (success && !framed) {
+      window.setTimeout(function () { window.location.assign(success.getAttribute('data-redirect-url')); }, REDIRECT_DELAY_MS);
+    }
+  });
+
   function close() {
     if (framed) post({ closeModal: true });
     else if (modal && modal.getAttribute('data-close-url')) window.location.assign(modal.getAttribute('data-close-url'));

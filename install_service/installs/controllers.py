@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -200,29 +201,44 @@ class ModalController(Controller):
         integration, isv = await load_target(db_session, state.integration_id, state.workflow_ids)
         user = await authenticate(db_session, user_tokens, request.headers.get(USER_TOKEN_HEADER), isv)
         headers = page_headers(isv.allowed_origins)
-        plan = await services.plan_install(db_session, user=user, integration=integration, workflow_ids=state.workflow_ids or None)
-        if plan.existing is not None and not state.reinstall:
-            context = await render_step(db_session, state, user, integration, settings)
-            return Template("modal/_step.html", context=context, headers=headers)
-        public_values = {f.name: form.get(f.name, "") for f in plan.app.fields if not f.secret}
-        public_values |= {k: v for k, v in form.items() if k.startswith("config.")}
-        try:
-            credentials, configuration = services.check_form(plan, form)
-            await db_session.commit()  # hold no database lock while the app is called
-            result = await connection_test.test_connection(
-                plan.app, credentials, api_base=settings.api_base_for(plan.app.key), client=http_client
-            )
-            if not result.ok:
-                raise services.FormErrors({}, result.reason or f"{plan.app.name} refused these credentials.")
-        except services.FormErrors as errors:
-            context = await render_step(db_session, state, user, integration, settings, form_errors=errors, values=public_values)
-            return Template("modal/_step.html", context=context, status_code=422, headers=headers)
-        outcome = await services.install(db_session, plan, credentials, configuration, cipher)
-        return Template(
-            "modal/_success.html",
-            context={"plan": plan, "state": state, "workflow_ids": outcome.workflow_ids},
-            headers=headers | {"hx-trigger": _installed_event(outcome.workflow_ids)},
+        return await finish_install(
+            db_session, state, user, integration, form,
+            settings=settings, cipher=cipher, http_client=http_client, headers=headers,
         )
+
+
+async def finish_install(
+    db_session: AsyncSession, state: ModalState, user: EndUser, integration: Integration, form: dict[str, str], *,
+    settings: Settings, cipher: CredentialCipher, http_client: httpx.AsyncClient, headers: dict[str, str],
+    extra: dict[str, Any] | None = None, before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
+) -> Template:
+    """Finish Installation for the modal and for Alloy Link: validate the form, test the
+    connection (no database lock held meanwhile), then install in one transaction.
+    Answers the success fragment, or the form again (422) with inline messages."""
+    extra = extra or {}
+    plan = await services.plan_install(db_session, user=user, integration=integration, workflow_ids=state.workflow_ids or None)
+    if plan.existing is not None and not state.reinstall:
+        context = await render_step(db_session, state, user, integration, settings)
+        return Template("modal/_step.html", context=context | extra, headers=headers)
+    public_values = {f.name: form.get(f.name, "") for f in plan.app.fields if not f.secret}
+    public_values |= {k: v for k, v in form.items() if k.startswith("config.")}
+    try:
+        credentials, configuration = services.check_form(plan, form)
+        await db_session.commit()  # hold no database lock while the app is called
+        result = await connection_test.test_connection(
+            plan.app, credentials, api_base=settings.api_base_for(plan.app.key), client=http_client
+        )
+        if not result.ok:
+            raise services.FormErrors({}, result.reason or f"{plan.app.name} refused these credentials.")
+    except services.FormErrors as errors:
+        context = await render_step(db_session, state, user, integration, settings, form_errors=errors, values=public_values)
+        return Template("modal/_step.html", context=context | extra, status_code=422, headers=headers)
+    outcome = await services.install(db_session, plan, credentials, configuration, cipher, before_commit=before_commit)
+    return Template(
+        "modal/_success.html",
+        context={"plan": plan, "state": state, "workflow_ids": outcome.workflow_ids} | extra,
+        headers=headers | {"hx-trigger": _installed_event(outcome.workflow_ids)},
+    )
 
 
 def _installed_event(workflow_ids: list[str]) -> str:

@@ -6,7 +6,7 @@ per-user workflow copies, and the webhook outbox row commit together or not at a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +27,7 @@ from install_service.db.models import (
     Isv,
     WorkflowVersion,
 )
-from install_service.errors import InvalidInput, NotFound
+from install_service.errors import InvalidInput, NotFound, ServiceError
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.webhooks.outbox import INSTALLATION_COMPLETED, enqueue
 
@@ -141,10 +141,15 @@ async def install(
     credentials: Mapping[str, str],
     configuration: Mapping[str, str],
     cipher: CredentialCipher,
+    *,
+    before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> InstallResult:
     """Store the credential, the installation (or its update) and the webhook outbox row in
     one transaction, and commit it. A concurrent duplicate gets the winner's installation
-    back with ``created=False`` and sends no second webhook."""
+    back with ``created=False`` and sends no second webhook.
+
+    ``before_commit`` runs last inside the transaction (Alloy Link claims its link there);
+    whatever it raises rolls everything back and propagates."""
     credential = _credential(plan, credentials, cipher)
     session.add(credential)
     installation = plan.existing
@@ -173,9 +178,18 @@ async def install(
         "success": True,
     })
     try:
+        if before_commit is not None:
+            await before_commit(session)
         await session.commit()
+    except ServiceError:
+        await session.rollback()
+        raise
     except IntegrityError:
         await session.rollback()
+        # A rollback expires every loaded object; reload the ones callers render (their
+        # attributes would otherwise lazy-load outside the async context: MissingGreenlet).
+        for loaded in (plan.isv, plan.user, plan.integration):
+            await session.refresh(loaded)
         winner = await session.scalar(
             select(Installation).where(
                 Installation.user_id == plan.user.id, Installation.integration_id == plan.integration.id

@@ -6,7 +6,8 @@ Three kinds of keys, each with its own job:
 - an RSA-2048 key that signs ``X-Alloy-Signature`` on webhooks (PKCS#1 v1.5, SHA-256),
   published as PEM;
 - AES-256-GCM keys that encrypt stored credentials, newest first (the first encrypts,
-  all decrypt, so keys can be rotated).
+  all decrypt, so keys can be rotated);
+- secrets that sign install-link tokens (itsdangerous), newest first, rotated the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,7 @@ class KeyRing:
     jwt_kid: str
     webhook_private_key: rsa.RSAPrivateKey
     credential_keys: tuple[CredentialKey, ...]  # newest first
+    link_keys: tuple[bytes, ...]  # newest first: the first signs install links, all verify
 
     @property
     def webhook_public_key_pem(self) -> bytes:
@@ -97,6 +100,9 @@ def load_keys(settings: Settings) -> KeyRing:
             key_dir / "credential-key.b64", lambda: base64.b64encode(os.urandom(32))
         ).decode(),
     )
+    link_keys = settings.link_keys or (
+        _read_or_create(key_dir / "link-key.txt", lambda: secrets.token_urlsafe(32).encode()).decode(),
+    )
     jwt_key = serialization.load_pem_private_key(jwt_pem, password=None)
     webhook_key = serialization.load_pem_private_key(webhook_pem, password=None)
     if not isinstance(jwt_key, ed25519.Ed25519PrivateKey):
@@ -111,4 +117,5 @@ def load_keys(settings: Settings) -> KeyRing:
         jwt_kid=_fingerprint(public_raw),
         webhook_private_key=webhook_key,
         credential_keys=tuple(_decode_credential_key(k) for k in raw_credential_keys),
+        link_keys=tuple(k.encode() for k in link_keys),
     )

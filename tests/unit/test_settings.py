@@ -113,3 +113,7 @@ def test_create_app_reads_the_environment_when_called_not_at_import(
     assert first.public_url == "https://first.example"
     assert second.public_url == "https://second.example"
     assert first.database_url.endswith(f"{tmp_path.resolve()}/var/install-service.db")
+
+
+def test_without_a_public_url_the_listen_address_is_used() -> None:
+    assert Settings(public_url="").resolved(host="0.0.0.0", port=9000).public_url == "http://0.0.0.0:9000"

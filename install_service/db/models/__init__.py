@@ -2,6 +2,7 @@
 
 from install_service.db.models.catalog import Integration, Workflow, WorkflowVersion
 from install_service.db.models.installs import Credential, Installation, InstalledWorkflow
+from install_service.db.models.links import InstallLink
 from install_service.db.models.tenants import ApiKey, EndUser, Isv
 from install_service.db.models.webhooks import WebhookAttempt, WebhookDelivery
 
@@ -9,6 +10,7 @@ __all__ = (
     "ApiKey",
     "Credential",
     "EndUser",
+    "InstallLink",
     "Installation",
     "InstalledWorkflow",
     "Integration",

@@ -1,0 +1,1 @@
+"""Alloy Link: expiring, single-use install links and the hosted install page."""

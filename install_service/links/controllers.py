@@ -1,0 +1,133 @@
+"""Alloy Link: the ISV API that makes install links, and the hosted page that honours them.
+
+The hosted page (``GET /embedded-install``) is never framed (``frame-ancestors 'none'``),
+and GET/HEAD change nothing: the first screen names the ISV and the integration and asks
+for **Continue**. The steps after it are the modal's own templates and install flow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+from litestar import Controller, HttpMethod, delete, get, post, route
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.catalog.services import get_integration
+from install_service.errors import InvalidInput, ServiceError
+from install_service.installs.controllers import ModalState, finish_install, render_step
+from install_service.installs.pages import error_page, page_headers
+from install_service.isvs.dependencies import provide_isv
+from install_service.isvs.services import IsvContext
+from install_service.links import services
+from install_service.links.schemas import InstallUrl, Link, LinkList
+from install_service.links.tokens import LinkTokens
+from install_service.security.credential_crypto import CredentialCipher
+from install_service.settings import Settings
+from install_service.users.services import UserService
+
+HOSTED = page_headers(None)
+
+
+class LinksController(Controller):
+    """ISV API: generate, list and revoke install links."""
+
+    tags = ["Install links"]
+    dependencies = {"isv": Provide(provide_isv)}
+
+    @get(["/users/{user_ref:str}/integrations/{integration_id:str}/install-url", "/install-url"], summary="Generate an install link")
+    async def install_url(
+        self, isv: IsvContext, db_session: AsyncSession, settings: Settings, link_tokens: LinkTokens,
+        user_ref: str | None = None, integration_id: str | None = None,
+        user_query: str | None = Parameter(query="userId", default=None),
+        integration_query: str | None = Parameter(query="integrationId", default=None),
+        expires_in: int | None = Parameter(query="expiresIn", default=None),
+        redirect_url: str | None = Parameter(query="redirectUrl", default=None),
+    ) -> InstallUrl:
+        """``{"url", "linkId", "expiresAt"}``; ``expiresIn`` seconds (default 604800, at most
+        30 days, else 422); ``redirectUrl`` must be on an allowed origin (else 422)."""
+        user_ref, integration_id = user_ref or user_query, integration_id or integration_query
+        if not user_ref or not integration_id:
+            raise InvalidInput("userId and integrationId are required")
+        user = await UserService(session=db_session).get_user(isv, user_ref)
+        integration = await get_integration(db_session, isv.isv.id, integration_id)
+        link, url = await services.create_link(
+            db_session, isv, user, integration, tokens=link_tokens, public_url=settings.public_url,
+            expires_in_s=expires_in, redirect_url=redirect_url,
+        )
+        return InstallUrl(url=url, link_id=str(link.id), expires_at=link.expires_at)
+
+    @get("/users/{user_ref:str}/links", summary="List a user's install links")
+    async def list_links(self, user_ref: str, isv: IsvContext, db_session: AsyncSession) -> LinkList:
+        user = await UserService(session=db_session).get_user(isv, user_ref)
+        now = datetime.now(UTC)
+        return LinkList(data=[
+            Link(link_id=str(link.id), integration_id=str(link.integration_id), status=services.link_status(link, now),
+                 created_at=link.created_at, expires_at=link.expires_at, first_opened_at=link.first_opened_at,
+                 completed_at=link.completed_at, revoked_at=link.revoked_at)
+            for link in await services.list_links(db_session, user)
+        ])
+
+    @delete("/links/{link_id:str}", status_code=200, summary="Revoke an install link")
+    async def revoke(self, link_id: str, isv: IsvContext, db_session: AsyncSession) -> dict[str, bool]:
+        await services.revoke(db_session, isv, link_id)
+        return {"success": True}
+
+
+class HostedInstallController(Controller):
+    """The hosted install page an emailed link opens."""
+
+    path = "/embedded-install"
+    include_in_schema = False
+    exception_handlers = {ServiceError: lambda request, exc: _no_frame(error_page(request, exc))}
+
+    @route("/", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    async def landing(self, db_session: AsyncSession, link_tokens: LinkTokens, token: str | None = None) -> Template:
+        """Names the ISV and the integration and offers Continue; changes nothing (GET, HEAD)."""
+        opened = await services.open_link(db_session, link_tokens, token)
+        return Template("links/page.html", context=_context(opened, token), headers=HOSTED)
+
+    @post("/continue", status_code=200)
+    async def proceed(
+        self, db_session: AsyncSession, link_tokens: LinkTokens, settings: Settings,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        """A person pressed Continue: record it and show the install form."""
+        opened = await services.open_link(db_session, link_tokens, data.get("token"))
+        await services.mark_opened(db_session, opened.link)
+        state = ModalState(str(opened.integration.id), [], None, False, False, None)
+        context = await render_step(db_session, state, opened.user, opened.integration, settings)
+        return Template("modal/_step.html", context=context | _context(opened, data.get("token")), headers=HOSTED)
+
+    @post("/install", status_code=200)
+    async def finish(
+        self, db_session: AsyncSession, link_tokens: LinkTokens, settings: Settings, cipher: CredentialCipher,
+        http_client: httpx.AsyncClient, data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        """Finish Installation; the link is claimed in the installation's own transaction."""
+        form = {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items()}
+        opened = await services.open_link(db_session, link_tokens, form.get("token"))
+        link_id = opened.link.id
+        state = ModalState(str(opened.integration.id), [], None, True, False, None)
+        return await finish_install(
+            db_session, state, opened.user, opened.integration, form, settings=settings, cipher=cipher,
+            http_client=http_client, headers=HOSTED, extra=_context(opened, form.get("token")),
+            before_commit=lambda session: services.claim(session, link_id),
+        )
+
+
+def _context(opened: services.OpenedLink, token: str | None) -> dict[str, Any]:
+    return {
+        "isv": opened.isv, "integration": opened.integration, "link_token": token, "hosted": True,
+        "form_action": "/embedded-install/install", "redirect_url": opened.link.redirect_url,
+    }
+
+
+def _no_frame(response: Any) -> Any:
+    response.headers.update(HOSTED)
+    return response

@@ -1,0 +1,104 @@
+"""The real ``install-service`` command, run as an operator would, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from install_service.settings import PROJECT_ROOT
+from tests.support.db_rows import count
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+COMMAND = Path(sys.executable).parent / "install-service"
+EXAMPLE = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
+
+
+@pytest.fixture
+def run(tmp_path: Path, database_url: str):
+    """``run("isv", "create", ...)`` runs the command with a clean INSTALL_SERVICE_ environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INSTALL_SERVICE_")}
+    env |= {"INSTALL_SERVICE_VAR_DIR": str(tmp_path / "cli-var"), "INSTALL_SERVICE_DATABASE_URL": database_url}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(COMMAND), *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+def create_isv(run) -> dict[str, str]:
+    done = run("isv", "create", "--name", "X", "--allowed-origin", "http://localhost:9100", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def assert_readable_failure(done: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    for text in expected:
+        assert text in done.stderr, done.stderr
+
+
+async def test_migrate_succeeds_and_can_run_again(run) -> None:
+    for _ in range(2):
+        done = run("migrate")
+        assert done.returncode == 0, done.stderr
+        assert "up to date" in done.stdout
+
+
+async def test_isv_create_prints_its_id_and_secrets_as_json(run, database_url: str) -> None:
+    created = create_isv(run)
+    assert set(created) >= {"isvId", "apiKey", "webhookSecret"}
+    uuid.UUID(created["isvId"])
+    assert created["apiKey"].startswith("isk_dev_") and created["webhookSecret"].startswith("whsec_")
+    assert await count(database_url, "isv") == 1
+    second = create_isv(run)
+    assert second["isvId"] != created["isvId"] and second["apiKey"] != created["apiKey"]
+
+
+async def test_catalog_load_is_idempotent(run, database_url: str) -> None:
+    isv_id = create_isv(run)["isvId"]
+    first = run("catalog", "load", str(EXAMPLE), "--isv", isv_id)
+    assert first.returncode == 0, first.stderr
+    loaded = json.loads(first.stdout)
+    assert (loaded["workflowsCreated"], loaded["versionsCreated"]) == (2, 2)
+    again = run("catalog", "load", str(EXAMPLE), "--isv", isv_id)
+    assert again.returncode == 0, again.stderr
+    reloaded = json.loads(again.stdout)
+    assert (reloaded["workflowsCreated"], reloaded["versionsCreated"]) == (0, 0)
+    assert reloaded["integrations"] == loaded["integrations"]
+    counts = [await count(database_url, t) for t in ("integration", "workflow", "workflow_version")]
+    assert counts == [1, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "does not exist"),
+        ("integrations: [unclosed\n", "broken.yaml"),
+        ("integrations:\n  - key: x\n    app: nosuchapp\n    name: X\n    workflows: []\n", "unknown app 'nosuchapp'"),
+    ],
+    ids=["missing-file", "not-yaml", "unknown-app"],
+)
+async def test_catalog_load_of_a_bad_file_fails_readably_and_loads_nothing(
+    run, tmp_path: Path, database_url: str, content: str | None, expected: str
+) -> None:
+    isv_id = create_isv(run)["isvId"]
+    path = tmp_path / "broken.yaml"
+    if content is not None:
+        path.write_text(content)
+    assert_readable_failure(run("catalog", "load", str(path), "--isv", isv_id), expected)
+    assert await count(database_url, "integration") == 0
+
+
+@pytest.mark.parametrize("isv_id", [str(uuid.uuid4()), "not-a-uuid"])
+async def test_catalog_load_for_an_unknown_isv_fails_readably(run, database_url: str, isv_id: str) -> None:
+    create_isv(run)
+    assert_readable_failure(run("catalog", "load", str(EXAMPLE), "--isv", isv_id), f"No ISV with id {isv_id}")
+    assert await count(database_url, "integration") == 0
