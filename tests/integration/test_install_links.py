@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
 
-from install_service.links.tokens import PURPOSE
+from install_service.db.config import sqlalchemy_config
+
 from tests.conftest import HOST_ORIGIN, IsvFixture
 from tests.support.db_rows import count
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, app, bigcommerce, modal_settings, new_user  # noqa: F401
@@ -96,4 +97,21 @@ async def test_expired_revoked_tampered_and_foreign_tokens_are_refused(client, s
     other_purpose = URLSafeTimedSerializer(settings.var_dir.name, salt="something-else").dumps(body["linkId"])
     assert (await client.get("/embedded-install", params={"token": other_purpose})).status_code == 400
     assert (await client.post("/embedded-install/install", data={"token": tampered})).status_code == 400
+    assert await count(settings.database_url, "installation") == 0
+
+
+async def test_a_link_past_its_expiry_is_refused_naming_the_isv(client, settings, isv: IsvFixture) -> None:
+    """The clock is moved past ``expiresAt`` by moving the row's expiry into the past."""
+    _, token, _ = await _link(client, isv, expiresIn="3600")
+    config = sqlalchemy_config(settings.database_url)
+    try:
+        async with config.get_session() as session:
+            await session.execute(text("UPDATE install_link SET expires_at = created_at"))
+            await session.commit()
+    finally:
+        await config.get_engine().dispose()
+    page = await client.get("/embedded-install", params={"token": token})
+    assert page.status_code == 410 and "expired, ask AcmeCo for a new link" in page.text
+    finish = await _finish(client, token)
+    assert finish.status_code == 410
     assert await count(settings.database_url, "installation") == 0
