@@ -10,9 +10,11 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -24,7 +26,7 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import as_uuid, count, postgres_text_dump, rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.html import by_id, has_id, has_sentence, visible_text
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce: fixtures)
+from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
     ACCESS_TOKEN, STORE_HASH, app, bigcommerce, finish_install, install_request, integration_for,
     modal_settings, new_user, send_concurrently,
 )
@@ -36,7 +38,7 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 def modal_url(integration_id: str, token: str | None = None, **extra: str) -> str:
     query = {"integrationId": integration_id, **({"token": token} if token else {}), **extra}
-    return "/forge-install?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return "/forge-install?" + urlencode(query)
 
 
 async def assert_nothing_installed(client, isv: IsvFixture, user_id: str, database_url: str) -> None:
@@ -236,19 +238,26 @@ async def test_finish_clicked_twice_at_once_installs_once_and_sends_one_webhook(
     assert len(receiver.requests) == 1
 
 
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog at DEBUG, also hearing the loggers that don't propagate to root (litestar's)."""
+    caplog.set_level(logging.DEBUG)
+    quiet = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger) and not lg.propagate]
+    for logger in quiet:
+        logger.addHandler(caplog.handler)
+    yield caplog
+    for logger in quiet:
+        logger.removeHandler(caplog.handler)
+
+
 SECRET = "SECRET-abc123-never-leak"
 VISIBLE_STORE = "leakcheck7"  # stored in clear on purpose: proves the search looks in the right place
 
 
 async def test_access_token_never_leaks_and_is_stored_encrypted(
     client, isv: IsvFixture, settings, database_url: str, backend: str, receiver: Receiver,
-    caplog: pytest.LogCaptureFixture,
+    all_logs: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    for name in logging.root.manager.loggerDict:  # loggers that don't propagate to root (litestar's)
-        logger = logging.getLogger(name)
-        if not logger.propagate:
-            logger.addHandler(caplog.handler)
     user_id, token = await new_user(client, isv)
     responses = [await client.get(modal_url(isv.integration_id, token))]
     responses.append(await finish_install(client, isv.integration_id, token, storeHash=VISIBLE_STORE, accessToken=SECRET))
@@ -259,8 +268,8 @@ async def test_access_token_never_leaks_and_is_stored_encrypted(
     for response in responses:
         assert SECRET not in response.text and SECRET not in str(response.headers)
     assert SECRET not in webhook.body.decode() and SECRET not in str(webhook.headers)
-    assert "/stores/leakcheck7/v2/store" in caplog.text  # the outgoing call was logged...
-    assert SECRET not in caplog.text  # ...without its token
+    assert "/stores/leakcheck7/v2/store" in all_logs.text  # the outgoing call was logged...
+    assert SECRET not in all_logs.text  # ...without its token
 
     if backend == "sqlite":
         db_file = Path(database_url.split(":///", 1)[1])
