@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import replace
 
@@ -18,6 +17,7 @@ from install_service.errors import InvalidInput
 from install_service.isvs.services import create_isv
 from install_service.webhooks.outbox import enqueue
 from tests.conftest import IsvFixture
+from tests.support.installs import eventually
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -37,7 +37,10 @@ async def test_deliveries_list_attempts_and_redeliver_with_the_same_webhook_id(c
     await _enqueue(settings, isv, {"hello": "world"})
     first = receiver.wait_for(1)[0]
 
-    listed = (await client.get("/2023-12/webhooks/deliveries?status=delivered", headers=isv.headers)).json()["data"]
+    async def delivered() -> list[dict]:
+        return (await client.get("/2023-12/webhooks/deliveries?status=delivered", headers=isv.headers)).json()["data"]
+
+    listed = await eventually(delivered)  # the receiver records before it answers
     assert [d["webhookId"] for d in listed] == [first.headers["webhook-id"]]
     detail = (await client.get(f"/2023-12/webhooks/deliveries/{listed[0]['deliveryId']}", headers=isv.headers)).json()
     assert detail["status"] == "delivered" and detail["payload"] == '{"hello":"world"}'
@@ -86,10 +89,10 @@ async def test_send_time_guard_refuses_a_url_resolving_to_loopback(settings, isv
     guarded = replace(settings, webhook_allow_private=False)
     async with AsyncTestClient(app=create_app(guarded), base_url="http://testserver.local") as client:
         await _enqueue(settings, isv, {"n": 1})
-        for _ in range(50):
+        async def attempted() -> list[dict]:
             listed = (await client.get("/2023-12/webhooks/deliveries", headers=isv.headers)).json()["data"]
-            if listed and listed[0]["attemptCount"]:
-                break
-            await asyncio.sleep(0.1)
+            return listed if listed and listed[0]["attemptCount"] else []
+
+        listed = await eventually(attempted)
         assert listed[0]["status"] == "pending" and "refused" in listed[0]["lastError"]
     assert receiver.requests == []
