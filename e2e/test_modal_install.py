@@ -122,8 +122,13 @@ def test_a_disallowed_origin_cannot_frame_the_modal(page: Page, shot, service: S
     _, token = service.new_user()
     with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
         page.goto(framing_page(service.other_host.origin, service, token))
-    frame = page.frame(name="direct")
-    assert frame is not None and frame.url.startswith("chrome-error://")
+    page.wait_for_load_state("load")
+    frame = page.locator("#direct").element_handle().content_frame()
+    assert frame is not None
+    deadline = time.monotonic() + 10
+    while not frame.url.startswith("chrome-error://") and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert frame.url.startswith("chrome-error://"), frame.url  # Chromium's "refused to connect" page
     assert "Finish Installation" not in frame.content()
     shot(page, "blocked")
 

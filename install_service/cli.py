@@ -115,6 +115,40 @@ def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, .
         click.echo("Store the API key and webhook secret now: they are not shown again.")
 
 
+@isv.command("rotate-webhook-secret")
+@click.option("--isv", "isv_id", required=True, help="The isvId whose secret to rotate.")
+@click.option("--json", "as_json", is_flag=True, help="Print {webhookSecret, previousSecretExpiresAt}.")
+def isv_rotate_webhook_secret(isv_id: str, as_json: bool) -> None:
+    """New whsec_ secret; the old one keeps signing for 24 h (POST /webhooks/secret/rotate)."""
+    from install_service.webhooks.services import rotate_secret
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def work(session):  # noqa: ANN001, ANN202
+        return rotate_secret(await _isv(session, isv_id))
+
+    secret, expires = asyncio.run(_in_session(settings, work))
+    out = {"webhookSecret": secret, "previousSecretExpiresAt": expires.isoformat().replace("+00:00", "Z")}
+    click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
+async def _isv(session, isv_id: str):  # noqa: ANN001, ANN202
+    """The ISV with that id, or a usage error naming it."""
+    import uuid
+
+    from install_service.db.models import Isv
+
+    try:
+        parsed = uuid.UUID(isv_id)
+    except ValueError:
+        parsed = None
+    isv = parsed and await session.get(Isv, parsed)
+    if not isv:
+        raise click.UsageError(f"No ISV with id {isv_id}")
+    return isv
+
+
 @main.group()
 def catalog() -> None:
     """Manage integrations and workflows."""
@@ -125,23 +159,14 @@ def catalog() -> None:
 @click.option("--isv", "isv_id", required=True, help="The isvId to load into.")
 def catalog_load(path: Path, isv_id: str) -> None:
     """Load integrations and workflows from a YAML file (idempotent)."""
-    import uuid
-
     from install_service.catalog.loader import load_catalog_file
-    from install_service.db.models import Isv
     from install_service.errors import ServiceError
 
     settings = _settings()
     _migrate(settings)
 
     async def work(session):  # noqa: ANN001, ANN202
-        try:
-            parsed = uuid.UUID(isv_id)
-        except ValueError:
-            parsed = None
-        if parsed is None or await session.get(Isv, parsed) is None:
-            raise click.UsageError(f"No ISV with id {isv_id}")
-        return await load_catalog_file(session, path, parsed)
+        return await load_catalog_file(session, path, (await _isv(session, isv_id)).id)
 
     try:
         report = asyncio.run(_in_session(settings, work))

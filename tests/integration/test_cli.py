@@ -102,3 +102,13 @@ async def test_catalog_load_for_an_unknown_isv_fails_readably(run, database_url:
     create_isv(run)
     assert_readable_failure(run("catalog", "load", str(EXAMPLE), "--isv", isv_id), f"No ISV with id {isv_id}")
     assert await count(database_url, "integration") == 0
+
+
+async def test_rotate_webhook_secret_prints_a_new_secret_and_keeps_the_old_for_a_day(run) -> None:
+    created = create_isv(run)
+    done = run("isv", "rotate-webhook-secret", "--isv", created["isvId"], "--json")
+    assert done.returncode == 0, done.stderr
+    rotated = json.loads(done.stdout)
+    assert rotated["webhookSecret"].startswith("whsec_") and rotated["webhookSecret"] != created["webhookSecret"]
+    assert rotated["previousSecretExpiresAt"].endswith("Z")
+    assert_readable_failure(run("isv", "rotate-webhook-secret", "--isv", "not-a-uuid"), "No ISV with id not-a-uuid")
