@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog import services
@@ -26,7 +28,7 @@ class IntegrationsController(Controller):
         isv: IsvContext,
         db_session: AsyncSession,
         settings: Settings,
-        user_id: str | None = Parameter(query="userId", default=None),
+        user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
     ) -> IntegrationList:
         """``{"data": [integration]}`` with ``installed``/``installedVersion`` for ``userId``."""
         user = await _user(db_session, isv, user_id)
@@ -41,7 +43,7 @@ class IntegrationsController(Controller):
         isv: IsvContext,
         db_session: AsyncSession,
         settings: Settings,
-        user_id: str | None = Parameter(query="userId", default=None),
+        user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
     ) -> IntegrationListing:
         user = await _user(db_session, isv, user_id)
         integration = await services.get_integration(db_session, isv.isv.id, integration_id)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import httpx
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,13 +137,13 @@ class ModalController(Controller):
         db_session: AsyncSession,
         user_tokens: UserTokens,
         settings: Settings,
-        integration_id: str | None = Parameter(query="integrationId", default=None),
-        workflow_ids: list[str] | None = Parameter(query="id", default=None),
-        token: str | None = Parameter(query="token", default=None),
-        parent_origin: str | None = Parameter(query="parentOrigin", default=None),
+        integration_id: Annotated[str | None, QueryParameter(name="integrationId")] = None,
+        workflow_ids: Annotated[list[str] | None, QueryParameter(name="id")] = None,
+        token: Annotated[str | None, QueryParameter(name="token")] = None,
+        parent_origin: Annotated[str | None, QueryParameter(name="parentOrigin")] = None,
         operation: str | None = None,
         hide: str | None = None,
-        always_show: str | None = Parameter(query="alwaysShowAuthentication", default=None),
+        always_show: Annotated[str | None, QueryParameter(name="alwaysShowAuthentication")] = None,
         title: str | None = None,
     ) -> Template:
         """The modal page. Without ``token`` (our SDK) it renders a shell that asks the parent
@@ -170,10 +170,10 @@ class ModalController(Controller):
         db_session: AsyncSession,
         user_tokens: UserTokens,
         settings: Settings,
-        integration_id: str | None = Parameter(query="integrationId", default=None),
-        workflow_ids: list[str] | None = Parameter(query="id", default=None),
+        integration_id: Annotated[str | None, QueryParameter(name="integrationId")] = None,
+        workflow_ids: Annotated[list[str] | None, QueryParameter(name="id")] = None,
         operation: str | None = None,
-        always_show: str | None = Parameter(query="alwaysShowAuthentication", default=None),
+        always_show: Annotated[str | None, QueryParameter(name="alwaysShowAuthentication")] = None,
     ) -> Template:
         """The current step as a fragment, for the shell once the token arrived."""
         integration, isv = await load_target(db_session, integration_id, workflow_ids or [])

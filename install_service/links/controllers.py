@@ -14,7 +14,7 @@ import httpx
 from litestar import Controller, HttpMethod, delete, get, post, route
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,10 +44,10 @@ class LinksController(Controller):
     async def install_url(
         self, isv: IsvContext, db_session: AsyncSession, settings: Settings, link_tokens: LinkTokens,
         user_ref: str | None = None, integration_id: str | None = None,
-        user_query: str | None = Parameter(query="userId", default=None),
-        integration_query: str | None = Parameter(query="integrationId", default=None),
-        expires_in: int | None = Parameter(query="expiresIn", default=None),
-        redirect_url: str | None = Parameter(query="redirectUrl", default=None),
+        user_query: Annotated[str | None, QueryParameter(name="userId")] = None,
+        integration_query: Annotated[str | None, QueryParameter(name="integrationId")] = None,
+        expires_in: Annotated[int | None, QueryParameter(name="expiresIn")] = None,
+        redirect_url: Annotated[str | None, QueryParameter(name="redirectUrl")] = None,
     ) -> InstallUrl:
         """``{"url", "linkId", "expiresAt"}``; ``expiresIn`` seconds (default 604800, at most
         30 days, else 422); ``redirectUrl`` must be on an allowed origin (else 422)."""

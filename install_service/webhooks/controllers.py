@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import WebhookDelivery
@@ -37,7 +39,8 @@ class WebhooksController(Controller):
 
     @get("/deliveries", summary="List webhook deliveries")
     async def list_deliveries(
-        self, isv: IsvContext, db_session: AsyncSession, status: str | None = Parameter(query="status", default=None)
+        self, isv: IsvContext, db_session: AsyncSession,
+        status: Annotated[str | None, QueryParameter(name="status")] = None,
     ) -> DeliveryList:
         """Newest first; ``status`` is pending, delivered or dead (422 otherwise)."""
         rows = await services.list_deliveries(db_session, isv.isv, status)
