@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from e2e.support.servers import REPO_ROOT, FakeBigCommerce, HostPages, ServiceProcess, free_port, run_cli, service_env
+from e2e.support.servers import (
+    REPO_ROOT, FakeBigCommerce, HostPages, Service, ServiceProcess, free_port, run_cli, service_env,
+)
 from tests.support.receiver import Receiver
 
 SYSTEM_CHROMIUM = Path("/usr/lib/chromium/chromium")
@@ -78,33 +77,6 @@ def fake_bigcommerce() -> Iterator[FakeBigCommerce]:
     server = FakeBigCommerce()
     yield server
     server.stop()
-
-
-@dataclass(frozen=True)
-class Service:
-    url: str
-    isv_id: str
-    api_key: str
-    webhook_secret: str
-    integration_id: str
-    host: HostPages  # the ISV's allowed frontend origin
-    other_host: HostPages  # an origin the ISV did not allow
-
-    def new_user(self) -> tuple[str, str]:
-        """A new end user through the ISV API: ``(userId, user JWT)``."""
-        headers = {"Authorization": f"Bearer {self.api_key}"}
-        created = httpx.post(f"{self.url}/2023-12/users", json={"username": f"e2e-{uuid.uuid4().hex[:10]}"}, headers=headers)
-        assert created.status_code == 201, created.text
-        user_id = created.json()["userId"]
-        minted = httpx.get(f"{self.url}/2023-12/users/{user_id}/token", headers=headers)
-        assert minted.status_code == 200, minted.text
-        return user_id, minted.json()["token"]
-
-    def host_page(self, token: str) -> str:
-        return f"{self.host.origin}/host?token={token}&integrationId={self.integration_id}"
-
-    def public_key_pem(self) -> bytes:
-        return httpx.get(f"{self.url}/security/public-key.pem").content
 
 
 @pytest.fixture(scope="session")

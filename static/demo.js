@@ -6,8 +6,15 @@
   window.Alloy.setToken(token);
 
   function done(result) {
-    status.textContent = result.success ? 'Installed. Refreshing…' : 'Install window closed.';
-    if (result.success) window.setTimeout(function () { window.location.reload(); }, 600);
+    status.textContent = result.success ? 'Installed. The page refreshes when you close the install window.' : 'Install window closed.';
+    if (result.success) reloadWhenClosed();
+  }
+
+  // The callback runs as soon as the install finishes, while the modal still shows its
+  // success step: reload only once the user has closed it (Done), not under them.
+  function reloadWhenClosed() {
+    if (document.querySelector('[role="dialog"][aria-modal="true"]')) window.setTimeout(reloadWhenClosed, 200);
+    else window.location.reload();
   }
 
   document.addEventListener('click', function (event) {

@@ -1,5 +1,6 @@
 """Real HTTP servers for the browser tests.
 
+- ``Service``: what the tests know about the running service and its ISV.
 - ``ServiceProcess``: the ``install-service`` command run as a subprocess (as a user runs it).
 - ``HostPages``: a third-party ISV page on its own origin that embeds the service.
 - ``FakeBigCommerce``: answers BigCommerce's ``GET /stores/{hash}/v2/store`` test call.
@@ -15,7 +16,9 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -196,3 +199,32 @@ class HostPages(_Server):
         else:
             return 404, "text/plain", b"not found"
         return 200, "text/html; charset=utf-8", page.encode()
+
+
+@dataclass(frozen=True)
+class Service:
+    """The running service, its ISV (AcmeCo, example catalogue loaded) and the ISV's frontends."""
+
+    url: str
+    isv_id: str
+    api_key: str
+    webhook_secret: str
+    integration_id: str
+    host: HostPages  # the ISV's allowed frontend origin
+    other_host: HostPages  # an origin the ISV did not allow
+
+    def new_user(self) -> tuple[str, str]:
+        """A new end user through the ISV API: ``(userId, user JWT)``."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        created = httpx.post(f"{self.url}/2023-12/users", json={"username": f"e2e-{uuid.uuid4().hex[:10]}"}, headers=headers)
+        assert created.status_code == 201, created.text
+        user_id = created.json()["userId"]
+        minted = httpx.get(f"{self.url}/2023-12/users/{user_id}/token", headers=headers)
+        assert minted.status_code == 200, minted.text
+        return user_id, minted.json()["token"]
+
+    def host_page(self, token: str) -> str:
+        return f"{self.host.origin}/host?token={token}&integrationId={self.integration_id}"
+
+    def public_key_pem(self) -> bytes:
+        return httpx.get(f"{self.url}/security/public-key.pem").content
