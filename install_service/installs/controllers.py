@@ -63,7 +63,8 @@ async def authenticate(session: AsyncSession, user_tokens: UserTokens, token: st
         claims = user_tokens.verify(token)
     except InvalidUserToken as exc:
         raise Unauthorized(TOKEN_PROBLEMS.get(exc.reason, "This install window's user token is not valid."), code=f"token_{exc.reason.replace(' ', '_')}") from exc
-    user = await session.get(EndUser, _uuid(claims.user_id))
+    user_id = _uuid(claims.user_id)
+    user = user_id and await session.get(EndUser, user_id)
     if user is None or str(user.isv_id) != claims.isv_id or user.isv_id != isv.id:
         raise Unauthorized("This user token is not valid for this integration.", code="token_wrong_isv")
     return user
