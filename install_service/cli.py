@@ -135,14 +135,10 @@ def isv_rotate_webhook_secret(isv_id: str, as_json: bool) -> None:
 
 async def _isv(session, isv_id: str):  # noqa: ANN001, ANN202
     """The ISV with that id, or a usage error naming it."""
-    import uuid
-
     from install_service.db.models import Isv
+    from install_service.ids import parse_id
 
-    try:
-        parsed = uuid.UUID(isv_id)
-    except ValueError:
-        parsed = None
+    parsed = parse_id(isv_id)
     isv = parsed and await session.get(Isv, parsed)
     if not isv:
         raise click.UsageError(f"No ISV with id {isv_id}")

@@ -11,6 +11,7 @@ from install_service.catalog.connectors import App, load_apps
 from install_service.catalog.schemas import Block, IntegrationListing, WorkflowListing
 from install_service.db.models import EndUser, Installation, Integration, Workflow
 from install_service.errors import NotFound
+from install_service.ids import parse_id
 
 BLOCK_ICONS = {
     "customEvent": "/static/icons/custom-event.svg",
@@ -23,20 +24,13 @@ def app_for(integration: Integration) -> App:
     return load_apps()[integration.app]
 
 
-def _parse_id(raw: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        return None
-
-
 async def get_integration(session: AsyncSession, isv_id: uuid.UUID, integration_id: str) -> Integration:
     """The ISV's integration with that id.
 
     Raises:
         NotFound: unknown id, or another ISV's (404 either way).
     """
-    parsed = _parse_id(integration_id)
+    parsed = parse_id(integration_id)
     integration = parsed and await session.scalar(
         select(Integration).where(Integration.id == parsed, Integration.isv_id == isv_id)
     )
@@ -47,13 +41,13 @@ async def get_integration(session: AsyncSession, isv_id: uuid.UUID, integration_
 
 async def find_integration(session: AsyncSession, integration_id: str) -> Integration | None:
     """Any ISV's integration by id (for pages that learn the ISV from the integration)."""
-    parsed = _parse_id(integration_id)
+    parsed = parse_id(integration_id)
     return parsed and await session.get(Integration, parsed)
 
 
 async def find_integration_of_workflows(session: AsyncSession, workflow_ids: list[str]) -> Integration | None:
     """The one integration all ``workflow_ids`` belong to, or None."""
-    parsed = [p for p in map(_parse_id, workflow_ids) if p]
+    parsed = [p for p in map(parse_id, workflow_ids) if p]
     if not parsed or len(parsed) != len(workflow_ids):
         return None
     rows = (await session.scalars(select(Workflow).where(Workflow.id.in_(parsed)))).all()

@@ -9,7 +9,6 @@ blocked.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,6 +29,7 @@ from install_service.installs.pages import USER_TOKEN_HEADER, error_page, page_h
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.user_tokens import InvalidUserToken, UserTokens
 from install_service.settings import Settings
+from install_service.ids import parse_id
 
 TOKEN_PROBLEMS = {
     "missing": "This install window was opened without a user token.",
@@ -63,18 +63,11 @@ async def authenticate(session: AsyncSession, user_tokens: UserTokens, token: st
         claims = user_tokens.verify(token)
     except InvalidUserToken as exc:
         raise Unauthorized(TOKEN_PROBLEMS.get(exc.reason, "This install window's user token is not valid."), code=f"token_{exc.reason.replace(' ', '_')}") from exc
-    user_id = _uuid(claims.user_id)
+    user_id = parse_id(claims.user_id)
     user = user_id and await session.get(EndUser, user_id)
     if user is None or str(user.isv_id) != claims.isv_id or user.isv_id != isv.id:
         raise Unauthorized("This user token is not valid for this integration.", code="token_wrong_isv")
     return user
-
-
-def _uuid(raw: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        return None
 
 
 class ModalState:

@@ -19,6 +19,7 @@ from install_service.db.models import EndUser, InstallLink, Integration, Isv
 from install_service.errors import Gone, InvalidInput, NotFound, ServiceError
 from install_service.isvs.services import IsvContext
 from install_service.links.tokens import MAX_AGE_S, InvalidLinkToken, LinkTokens
+from install_service.ids import parse_id
 
 DEFAULT_EXPIRES_IN_S = 7 * 24 * 3600  # Alloy Link's default: 7 days
 
@@ -88,10 +89,10 @@ async def open_link(session: AsyncSession, tokens: LinkTokens, token: str | None
         Gone: used, revoked or expired (410), naming the ISV to ask for a new link.
     """
     try:
-        link_id = uuid.UUID(tokens.verify(token or ""))
-    except (InvalidLinkToken, ValueError) as exc:
+        link_id = parse_id(tokens.verify(token or ""))
+    except InvalidLinkToken as exc:
         raise BadLink("This install link is not valid. Check that you copied the whole link.") from exc
-    link = await session.get(InstallLink, link_id)
+    link = link_id and await session.get(InstallLink, link_id)
     if link is None:
         raise BadLink("This install link is not valid.")
     isv = await session.get(Isv, link.isv_id)
@@ -144,10 +145,7 @@ async def list_links(session: AsyncSession, user: EndUser) -> list[InstallLink]:
 
 async def revoke(session: AsyncSession, ctx: IsvContext, link_id: str, now: datetime | None = None) -> InstallLink:
     """Raises NotFound for an unknown id or another ISV's (or environment's) link."""
-    try:
-        parsed = uuid.UUID(link_id)
-    except ValueError:
-        parsed = None
+    parsed = parse_id(link_id)
     link = parsed and await session.get(InstallLink, parsed)
     user = link and await session.get(EndUser, link.user_id)
     if not link or link.isv_id != ctx.isv.id or user.environment != ctx.environment:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 
 from advanced_alchemy.exceptions import IntegrityError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from install_service.db.models import EndUser
 from install_service.errors import Conflict, NotFound
 from install_service.isvs.services import IsvContext
+from install_service.ids import parse_id
 
 
 class UserService(SQLAlchemyAsyncRepositoryService[EndUser]):
@@ -63,10 +63,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[EndUser]):
 
     async def _find(self, ctx: IsvContext, user_ref: str) -> EndUser | None:
         scope = (EndUser.isv_id == ctx.isv.id, EndUser.environment == ctx.environment)
-        try:
-            user_id = uuid.UUID(user_ref)
-        except ValueError:
-            user_id = None
+        user_id = parse_id(user_ref)
         if user_id is not None:
             found = await self.repository.session.scalar(
                 select(EndUser).where(EndUser.id == user_id, *scope)

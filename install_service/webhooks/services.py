@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
 from install_service.errors import InvalidInput, NotFound
 from install_service.isvs.services import new_webhook_secret
 from install_service.webhooks.outbox import mark_enqueued
+from install_service.ids import parse_id
 
 STATUSES = (PENDING, DELIVERED, DEAD)
 SECRET_OVERLAP = timedelta(hours=24)  # both secrets sign for this long after a rotation
@@ -30,10 +30,7 @@ async def list_deliveries(session: AsyncSession, isv: Isv, status: str | None, l
 
 async def get_delivery(session: AsyncSession, isv: Isv, delivery_id: str) -> WebhookDelivery:
     """Raises NotFound for an unknown id or another ISV's delivery."""
-    try:
-        parsed = uuid.UUID(delivery_id)
-    except ValueError:
-        parsed = None
+    parsed = parse_id(delivery_id)
     delivery = parsed and await session.get(WebhookDelivery, parsed)
     if not delivery or delivery.isv_id != isv.id:
         raise NotFound("Delivery not found", code="delivery_not_found")
