@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from e2e.support.servers import (
-    REPO_ROOT, FakeBigCommerce, HostPages, Service, ServiceProcess, free_port, run_cli, service_env,
-)
+from e2e.support.servers import FakeBigCommerce, HostPages, Service
+from tests.support.processes import REPO_ROOT, ServiceProcess, free_port, run_cli, service_env
 from tests.support.receiver import Receiver
 
 SYSTEM_CHROMIUM = Path("/usr/lib/chromium/chromium")

@@ -33,6 +33,16 @@ def _bool(name: str, raw: str) -> bool:
     raise SettingsError(f"{PREFIX}{name} must be true or false, not {raw!r}")
 
 
+def _positive(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{PREFIX}{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
 def _floats(name: str, raw: str) -> tuple[float, ...]:
     try:
         values = tuple(float(part) for part in raw.split(",") if part.strip())
@@ -98,6 +108,8 @@ class Settings:
             values["webhook_allow_private"] = _bool("WEBHOOK_ALLOW_PRIVATE", raw)
         if (raw := get("WEBHOOK_RETRY_SCHEDULE")) is not None:
             values["webhook_retry_schedule_s"] = _floats("WEBHOOK_RETRY_SCHEDULE", raw)
+        if (raw := get("WEBHOOK_TIMEOUT")) is not None:
+            values["webhook_timeout_s"] = _positive("WEBHOOK_TIMEOUT", raw)
         if (raw := get("DEBUG")) is not None:
             values["debug"] = _bool("DEBUG", raw)
         suffix = "_API_BASE"

@@ -1,7 +1,7 @@
 """Real HTTP servers for the browser tests.
 
 - ``Service``: what the tests know about the running service and its ISV.
-- ``ServiceProcess``: the ``install-service`` command run as a subprocess (as a user runs it).
+- ``ServiceProcess`` (from tests.support.processes): the ``install-service`` command as a subprocess.
 - ``HostPages``: a third-party ISV page on its own origin that embeds the service.
 - ``FakeBigCommerce``: answers BigCommerce's ``GET /stores/{hash}/v2/store`` test call.
 """
@@ -10,81 +10,18 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import socket
-import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CLI = REPO_ROOT / ".venv" / "bin" / "install-service"
 GOOD_TOKEN = "good-token"
 _STORE_PATH = re.compile(r"^/stores/([^/]+)/v2/store$")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def service_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment without any ``INSTALL_SERVICE_*`` variable, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INSTALL_SERVICE_")}
-    return env | dict(extra)
-
-
-def run_cli(args: list[str], env: Mapping[str, str]) -> str:
-    """Run ``install-service <args>``; returns stdout, raises with stderr on failure."""
-    done = subprocess.run([str(CLI), *args], env=dict(env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
-    if done.returncode != 0:
-        raise RuntimeError(f"install-service {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-class ServiceProcess:
-    """``install-service <args>`` in the background, output to ``log_path``; ready once /health is 200."""
-
-    def __init__(self, args: list[str], env: Mapping[str, str], url: str, log_path: Path) -> None:
-        self.args, self.env, self.url, self.log_path = args, dict(env), url, log_path
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout_s: float = 30.0) -> ServiceProcess:
-        log = self.log_path.open("ab")
-        self._proc = subprocess.Popen([str(CLI), *self.args], env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"install-service exited early:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"install-service did not become healthy:\n{self.log_path.read_text()}")
-
-    def stop(self) -> None:
-        if self._proc is None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
-        self._proc = None
 
 
 class _Server:

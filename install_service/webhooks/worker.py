@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 JITTER = 0.2  # each retry delay is scaled by a random factor in [0.8, 1.2]
 RESPONSE_BODY_LIMIT = 1024  # bytes of the receiver's answer kept per attempt
-LEASE_MARGIN = timedelta(seconds=15)
+MAX_LEASE_MARGIN_S = 15.0  # time allowed after an attempt's timeout to record its result
 
 
 def _utcnow() -> datetime:
@@ -75,18 +75,26 @@ class DeliveryWorker:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
-        self._lease = timedelta(seconds=settings.webhook_timeout_s) + LEASE_MARGIN
+        # A claimed delivery whose worker died is free again after the lease: the timeout plus
+        # a margin (the timeout itself, at most 15 s) for writing the result down.
+        timeout = settings.webhook_timeout_s
+        self._lease = timedelta(seconds=timeout + min(timeout, MAX_LEASE_MARGIN_S))
 
     def wake(self) -> None:
         self._wakeup.set()
 
-    async def start(self) -> None:
+    async def open(self) -> None:
+        """Open the HTTP client; enough for driving ``run_once`` by hand (tests, tools)."""
         self._client = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(self._settings.webhook_timeout_s),
             transport=self._transport,
             headers={"user-agent": "install-service-webhooks/1", "content-type": "application/json"},
         )
+
+    async def start(self) -> None:
+        """Open the client and run the delivery loop until ``stop()``."""
+        await self.open()
         add_waker(self.wake)
         self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
 

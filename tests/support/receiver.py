@@ -33,7 +33,8 @@ class Receiver:
     """
 
     def __init__(self, port: int = 0) -> None:
-        self.requests: list[ReceivedRequest] = []
+        self.requests: list[ReceivedRequest] = []  # answered (after any reply delay)
+        self.arrivals: list[ReceivedRequest] = []  # as they come in, before any delay
         self.replies: list[Reply] = []
         self.default = Reply()
         self._port = port
@@ -56,12 +57,14 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 reply = receiver.replies.pop(0) if receiver.replies else receiver.default
+                request = ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                with receiver._arrived:
+                    receiver.arrivals.append(request)
+                    receiver._arrived.notify_all()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 with receiver._arrived:
-                    receiver.requests.append(
-                        ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
+                    receiver.requests.append(request)
                     receiver._arrived.notify_all()
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
@@ -87,12 +90,16 @@ class Receiver:
             self._server.server_close()
             self._server = None
 
-    def wait_for(self, count: int, timeout_s: float = 15.0, where: Callable[[ReceivedRequest], bool] = lambda r: True) -> list[ReceivedRequest]:
-        """Block until ``count`` matching requests arrived; returns them (raises on timeout)."""
+    def wait_for(
+        self, count: int, timeout_s: float = 15.0, where: Callable[[ReceivedRequest], bool] = lambda r: True,
+        *, answered: bool = True,
+    ) -> list[ReceivedRequest]:
+        """Block until ``count`` matching requests were answered (or, with ``answered=False``,
+        merely arrived); returns them (raises on timeout)."""
         deadline = time.monotonic() + timeout_s
         with self._arrived:
             while True:
-                matching = [r for r in self.requests if where(r)]
+                matching = [r for r in (self.requests if answered else self.arrivals) if where(r)]
                 if len(matching) >= count:
                     return matching
                 remaining = deadline - time.monotonic()

@@ -23,6 +23,7 @@ def test_from_env_reads_every_install_service_variable(tmp_path: Path) -> None:
             "INSTALL_SERVICE_CREDENTIAL_KEYS": " newkey= , oldkey= ,",
             "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
             "INSTALL_SERVICE_WEBHOOK_RETRY_SCHEDULE": "1, 2.5,60",
+            "INSTALL_SERVICE_WEBHOOK_TIMEOUT": "2.5",
             "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": "http://127.0.0.1:9300",
             "INSTALL_SERVICE_DEBUG": "1",
         }
@@ -34,6 +35,7 @@ def test_from_env_reads_every_install_service_variable(tmp_path: Path) -> None:
     assert settings.credential_keys == ("newkey=", "oldkey=")  # order kept: newest first
     assert settings.webhook_allow_private is True
     assert settings.webhook_retry_schedule_s == (1.0, 2.5, 60.0)
+    assert settings.webhook_timeout_s == 2.5
     assert settings.app_api_bases == {"bigcommerce": "http://127.0.0.1:9300"}
     assert settings.api_base_for("bigcommerce") == "http://127.0.0.1:9300"
     assert settings.api_base_for("shopify") is None
@@ -71,6 +73,12 @@ def test_an_unclear_boolean_is_refused_naming_the_variable() -> None:
 def test_a_bad_retry_schedule_is_refused_naming_the_variable(raw: str) -> None:
     with pytest.raises(SettingsError, match="INSTALL_SERVICE_WEBHOOK_RETRY_SCHEDULE"):
         Settings.from_env({"INSTALL_SERVICE_WEBHOOK_RETRY_SCHEDULE": raw})
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "soon", ""])
+def test_a_webhook_timeout_must_be_positive_seconds(raw: str) -> None:
+    with pytest.raises(SettingsError, match="INSTALL_SERVICE_WEBHOOK_TIMEOUT"):
+        Settings.from_env({"INSTALL_SERVICE_WEBHOOK_TIMEOUT": raw})
 
 
 def test_an_empty_api_base_is_ignored() -> None:
