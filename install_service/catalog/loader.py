@@ -1,8 +1,14 @@
 """``install-service catalog load``: integrations and workflows from a YAML file.
 
-Loading is idempotent: integrations and workflows are matched by their ``key``, versions
-by number. A released version is immutable: loading different blocks or fields under a
-released number is refused (publish the change as the next number instead).
+Loading is idempotent: integrations and workflows are matched by their ``key``. Each workflow
+gives its blocks and configurable fields (and ``status: draft`` to hold them back); the
+service numbers the versions. Loading a workflow whose blocks or configurable fields differ
+from its newest version publishes the next version: released (users see it as ``version``
+and keep their ``installedVersion`` until upgraded) or, with ``status: draft``, a draft to
+release later through the API. Loading unchanged content adds nothing; loading content equal
+to the newest draft without ``status: draft`` releases that draft. Released versions never
+change. In the older ``versions:`` form each numbered entry is checked the same way, and an
+entry equal to the stored version of its number counts as unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from install_service.catalog.schemas import CatalogFile, IntegrationSpec, Versio
 from install_service.db.models import Integration, Workflow, WorkflowVersion
 from install_service.db.models.catalog import RELEASED
 from install_service.errors import InvalidInput
+from install_service.workflows.versions import newest_released
 
 
 @dataclass(slots=True)
@@ -50,6 +57,8 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
             known = ", ".join(sorted(apps))
             raise InvalidInput(f"{source}: integration {spec.key!r} uses unknown app {spec.app!r} (known: {known})")
         for workflow in spec.workflows:
+            if (workflow.blocks is None) == (not workflow.versions):
+                raise InvalidInput(f"{source}: workflow {workflow.key!r} needs either blocks or versions, not both")
             numbers = [v.version for v in workflow.versions]
             if len(numbers) != len(set(numbers)) or any(n < 1 for n in numbers):
                 raise InvalidInput(f"{source}: workflow {workflow.key!r} has duplicate or invalid version numbers")
@@ -62,6 +71,8 @@ async def load_catalog_file(session: AsyncSession, path: Path, isv_id: UUID) -> 
 
 
 async def load_catalog(session: AsyncSession, catalog: CatalogFile, isv_id: UUID) -> LoadReport:
+    """Create or update the ISV's integrations and workflows; publish changed workflows as
+    new versions (see the module docstring). Flushes; the caller commits."""
     report = LoadReport()
     for spec in catalog.integrations:
         integration = await _upsert_integration(session, spec, isv_id)
@@ -75,9 +86,8 @@ async def load_catalog(session: AsyncSession, catalog: CatalogFile, isv_id: UUID
                 report.workflows_created += 1
             workflow.name, workflow.position = wf_spec.name, position
             await session.flush()
-            known = {v.version: v for v in workflow.versions if v.user_id is None}
-            for v_spec in wf_spec.versions:
-                if _upsert_version(session, workflow, known.get(v_spec.version), v_spec, spec.key):
+            for definition in wf_spec.definitions():
+                if _publish(session, workflow, definition):
                     report.versions_created += 1
     await session.flush()
     return report
@@ -95,27 +105,30 @@ async def _upsert_integration(session: AsyncSession, spec: IntegrationSpec, isv_
     return integration
 
 
-def _upsert_version(
-    session: AsyncSession,
-    workflow: Workflow,
-    current: WorkflowVersion | None,
-    spec: VersionSpec,
-    integration_key: str,
-) -> bool:
-    """Returns True when a new version row was created."""
+def _publish(session: AsyncSession, workflow: Workflow, spec: VersionSpec) -> bool:
+    """Add ``spec`` as the workflow's next version unless it is already there; returns True
+    when a version row was created. Content already there as a draft is released when
+    ``spec`` is released."""
     fields = msgspec.to_builtins(spec.configurable_fields)
-    if current is not None and current.status == RELEASED:
-        if current.blocks != spec.blocks or current.configurable_fields != fields:
-            raise InvalidInput(
-                f"{integration_key}/{workflow.key} version {spec.version} is released and cannot "
-                f"change; publish it as version {max(v.version for v in workflow.versions) + 1}"
-            )
+    shared = [v for v in workflow.versions if v.user_id is None]
+    candidates = [v for v in shared if v.version == spec.version]  # older numbered form
+    if shared:
+        candidates.append(max(shared, key=lambda v: v.version))
+    if released := newest_released(shared):
+        candidates.append(released)
+    same = next((v for v in candidates if v.blocks == spec.blocks and v.configurable_fields == fields), None)
+    if same is not None:
+        if spec.status == RELEASED and same.status != RELEASED:
+            same.status, same.released_at = RELEASED, datetime.now(UTC)
         return False
-    now = datetime.now(UTC)
-    if current is None:
-        current = WorkflowVersion(workflow_id=workflow.id, version=spec.version)
-        workflow.versions.append(current)
-        session.add(current)
-    current.blocks, current.configurable_fields, current.status = spec.blocks, fields, spec.status
-    current.released_at = now if spec.status == RELEASED else None
-    return current.id is None or current in session.new
+    version = WorkflowVersion(
+        workflow_id=workflow.id,
+        version=max((v.version for v in workflow.versions), default=0) + 1,
+        status=spec.status,
+        blocks=spec.blocks,
+        configurable_fields=fields,
+        released_at=datetime.now(UTC) if spec.status == RELEASED else None,
+    )
+    workflow.versions.append(version)
+    session.add(version)
+    return True

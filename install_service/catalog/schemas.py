@@ -6,31 +6,45 @@ from typing import Any, Literal
 
 import msgspec
 
+from install_service.workflows.schemas import Block, WorkflowListing
+from install_service.workflows.schemas import ConfigurableField as ConfigurableFieldSpec
+
+__all__ = ("Block", "CatalogFile", "ConfigurableFieldSpec", "IntegrationList", "IntegrationListing",
+           "IntegrationSpec", "VersionSpec", "WorkflowListing", "WorkflowSpec")
+
 # ---- catalogue YAML (install-service catalog load) ------------------------------------
 
 
-class ConfigurableFieldSpec(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    """A value the end user gives when installing, e.g. a default order status."""
-
-    name: str
-    label: str
-    type: Literal["string", "url", "select"] = "string"
-    required: bool = True
-    help: str = ""
-    options: list[str] = []
+Status = Literal["draft", "released"]
 
 
 class VersionSpec(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """One entry of the older ``versions:`` list form of a workflow."""
+
     version: int
-    status: Literal["draft", "released"] = "released"
+    status: Status = "released"
     blocks: list[dict[str, Any]] = []
     configurable_fields: list[ConfigurableFieldSpec] = []
 
 
 class WorkflowSpec(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """A workflow as the ISV wants it now: ``blocks``, ``configurableFields`` and ``status``
+    (``released`` unless ``status: draft``). The service numbers the versions: loading
+    different content publishes the next version. ``versions:`` (explicit numbered entries)
+    is the older form, still read; a workflow uses one form or the other."""
+
     key: str
     name: str
-    versions: list[VersionSpec]
+    blocks: list[dict[str, Any]] | None = None
+    configurable_fields: list[ConfigurableFieldSpec] = []
+    status: Status = "released"
+    versions: list[VersionSpec] = []
+
+    def definitions(self) -> list[VersionSpec]:
+        """The content to load, oldest first (one entry in the current form)."""
+        if self.blocks is None:
+            return sorted(self.versions, key=lambda v: v.version)
+        return [VersionSpec(0, self.status, self.blocks, self.configurable_fields)]
 
 
 class IntegrationSpec(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -46,23 +60,6 @@ class CatalogFile(msgspec.Struct, forbid_unknown_fields=True):
 
 
 # ---- API responses (Alloy Quick Start, "Listing Integrations") ---------------------------
-
-
-class Block(msgspec.Struct):
-    name: str
-    id: str
-    type: str
-    icon: str
-
-
-class WorkflowListing(msgspec.Struct, rename="camel"):
-    workflow_id: str
-    name: str
-    installed: bool
-    version: int | None  # newest released version
-    installed_version: int | None
-    active: bool
-    blocks: list[Block]
 
 
 class IntegrationListing(msgspec.Struct, rename="camel"):

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.connectors import App, load_apps
 from install_service.catalog.schemas import Block, IntegrationListing, WorkflowListing
-from install_service.db.models import EndUser, Installation, Integration, Workflow
+from install_service.db.models import EndUser, Installation, InstalledWorkflow, Integration, Workflow
 from install_service.errors import NotFound
 from install_service.ids import parse_id
+from install_service.workflows.versions import newest_released
 
 BLOCK_ICONS = {
     "customEvent": "/static/icons/custom-event.svg",
@@ -81,38 +82,50 @@ async def list_integrations(session: AsyncSession, isv_id: uuid.UUID, user: EndU
 
 def describe(integration: Integration, installation: Installation | None, public_url: str) -> IntegrationListing:
     """The Quick Start's integration shape for one integration and (maybe) its installation."""
-    app = app_for(integration)
     installed = {w.workflow_id: w for w in installation.workflows} if installation else {}
-    workflows = []
-    for workflow in integration.workflows:
-        latest = workflow.latest_released()
-        copy = installed.get(workflow.id)
-        shown = copy.workflow_version if copy else latest
-        blocks = [
-            Block(
-                name=str(b.get("name", "")),
-                id=str(b.get("id", "")),
-                type=str(b.get("type", "")),
-                icon=public_url + (app.icon if b.get("app") == integration.app else BLOCK_ICONS.get(str(b.get("type")), DEFAULT_BLOCK_ICON)),
-            )
-            for b in (shown.blocks if shown else [])
-        ]
-        workflows.append(
-            WorkflowListing(
-                workflow_id=str(workflow.id),
-                name=workflow.name,
-                installed=copy is not None,
-                version=latest.version if latest else None,
-                installed_version=copy.version if copy else None,
-                active=bool(copy and copy.active),
-                blocks=blocks,
-            )
-        )
+    user_id = installation.user_id if installation else None
     return IntegrationListing(
         integration_id=str(integration.id),
         app=integration.app,
         name=integration.name,
         installed=installation is not None,
-        icon=public_url + app.icon,
-        workflows=workflows,
+        icon=public_url + app_for(integration).icon,
+        workflows=[
+            describe_workflow(integration, w, installed.get(w.id), user_id, public_url)
+            for w in integration.workflows
+        ],
+    )
+
+
+def describe_workflow(
+    integration: Integration,
+    workflow: Workflow,
+    copy: InstalledWorkflow | None,
+    user_id: uuid.UUID | None,
+    public_url: str,
+) -> WorkflowListing:
+    """One workflow as ``user_id`` sees it: ``version`` is the newest released version open to
+    them (ISV-wide, or made for them in the Installation Manager), ``installedVersion`` the
+    one their copy runs; blocks are the installed version's, else the newest's."""
+    app = app_for(integration)
+    latest = newest_released(workflow.versions, user_id)
+    shown = copy.workflow_version if copy else latest
+    blocks = [
+        Block(
+            name=str(b.get("name", "")),
+            id=str(b.get("id", "")),
+            type=str(b.get("type", "")),
+            icon=public_url + (app.icon if b.get("app") == integration.app else BLOCK_ICONS.get(str(b.get("type")), DEFAULT_BLOCK_ICON)),
+        )
+        for b in (shown.blocks if shown else [])
+    ]
+    return WorkflowListing(
+        workflow_id=str(workflow.id),
+        name=workflow.name,
+        installed=copy is not None,
+        version=latest.version if latest else None,
+        installed_version=copy.version if copy else None,
+        active=bool(copy and copy.active),
+        blocks=blocks,
+        integration_id=str(integration.id),
     )

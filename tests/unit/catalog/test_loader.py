@@ -113,27 +113,120 @@ async def _count(session, model) -> int:  # noqa: ANN001
     return await session.scalar(select(func.count()).select_from(model))
 
 
-async def test_loading_twice_changes_nothing_and_released_versions_are_frozen(tmp_path: Path) -> None:
+@pytest.fixture
+async def db(tmp_path: Path):  # noqa: ANN201
     config = sqlalchemy_config(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
     await asyncio.to_thread(migrate, config)
+    async with config.get_session() as session:
+        isv = (await create_isv(session, name="AcmeCo", allowed_origins=[], webhook_url=None)).isv
+        await session.commit()
     try:
-        async with config.get_session() as session:
-            isv = (await create_isv(session, name="AcmeCo", allowed_origins=[], webhook_url=None)).isv
-            first = await load_catalog_file(session, EXAMPLE, isv.id)
-            await session.commit()
-        async with config.get_session() as session:
-            second = await load_catalog_file(session, EXAMPLE, isv.id)
-            await session.commit()
-            counts = [await _count(session, m) for m in (Integration, Workflow, WorkflowVersion)]
-        assert (first.workflows_created, first.versions_created) == (2, 2)
-        assert (second.workflows_created, second.versions_created) == (0, 0)
-        assert second.integration_ids == first.integration_ids
-        assert counts == [1, 2, 2]
-
-        changed = _example()
-        changed["integrations"][0]["workflows"][0]["versions"][0]["blocks"].pop()
-        async with config.get_session() as session:
-            with pytest.raises(InvalidInput, match="version 1 is released.*version 2"):
-                await load_catalog(session, parse_catalog(yaml.safe_dump(changed)), isv.id)
+        yield config, isv.id
     finally:
         await config.get_engine().dispose()
+
+
+async def _load(db, document: dict | Path):  # noqa: ANN001, ANN202
+    config, isv_id = db
+    async with config.get_session() as session:
+        if isinstance(document, Path):
+            report = await load_catalog_file(session, document, isv_id)
+        else:
+            report = await load_catalog(session, parse_catalog(yaml.safe_dump(document)), isv_id)
+        await session.commit()
+    return report
+
+
+async def _versions(db, key: str = "order-created") -> list[tuple[int, str]]:  # noqa: ANN001
+    config, _ = db
+    async with config.get_session() as session:
+        found = await session.scalars(
+            select(WorkflowVersion).join(Workflow).where(Workflow.key == key).order_by(WorkflowVersion.version)
+        )
+        return [(v.version, v.status) for v in found]
+
+
+def _current_form(document: dict) -> dict:
+    """The example rewritten in the current form: blocks straight on each workflow."""
+    for workflow in document["integrations"][0]["workflows"]:
+        (only,) = workflow.pop("versions")
+        workflow["blocks"] = only["blocks"]
+    return document
+
+
+async def test_loading_twice_changes_nothing(db) -> None:  # noqa: ANN001
+    first = await _load(db, EXAMPLE)
+    second = await _load(db, EXAMPLE)
+
+    config, _ = db
+    async with config.get_session() as session:
+        counts = [await _count(session, m) for m in (Integration, Workflow, WorkflowVersion)]
+    assert (first.workflows_created, first.versions_created) == (2, 2)
+    assert (second.workflows_created, second.versions_created) == (0, 0)
+    assert second.integration_ids == first.integration_ids
+    assert counts == [1, 2, 2]
+
+
+async def test_the_current_form_loads_the_same_workflows_and_adds_no_version(db) -> None:  # noqa: ANN001
+    await _load(db, EXAMPLE)
+
+    again = await _load(db, _current_form(_example()))
+
+    assert again.versions_created == 0
+    assert await _versions(db) == [(1, "released")]
+
+
+@pytest.mark.parametrize("form", ["versions", "current"])
+async def test_a_changed_workflow_gets_exactly_one_new_released_version(db, form: str) -> None:  # noqa: ANN001
+    await _load(db, EXAMPLE)
+    changed = _example() if form == "versions" else _current_form(_example())
+    workflow = changed["integrations"][0]["workflows"][0]
+    content = workflow["versions"][0] if form == "versions" else workflow
+    content["configurableFields"] = [{"name": "region", "label": "Region"}]
+
+    first = await _load(db, changed)
+    again = await _load(db, changed)
+
+    assert (first.versions_created, again.versions_created) == (1, 0)
+    assert await _versions(db) == [(1, "released"), (2, "released")]
+    assert await _versions(db, "fulfillment-updated") == [(1, "released")]  # unchanged
+
+
+async def test_status_draft_holds_the_new_version_back_until_loaded_without_it(db) -> None:  # noqa: ANN001
+    await _load(db, EXAMPLE)
+    changed = _current_form(_example())
+    workflow = changed["integrations"][0]["workflows"][0]
+    workflow["blocks"] = workflow["blocks"][:1]
+    workflow["status"] = "draft"
+
+    drafted = await _load(db, changed)
+    assert drafted.versions_created == 1
+    assert await _versions(db) == [(1, "released"), (2, "draft")]
+
+    del workflow["status"]
+    released = await _load(db, changed)
+    assert released.versions_created == 0
+    assert await _versions(db) == [(1, "released"), (2, "released")]
+
+
+async def test_going_back_to_earlier_content_publishes_it_as_the_next_version(db) -> None:  # noqa: ANN001
+    await _load(db, EXAMPLE)
+    changed = _current_form(_example())
+    changed["integrations"][0]["workflows"][0]["blocks"].pop()
+    await _load(db, changed)
+
+    back = await _load(db, _current_form(_example()))
+
+    assert back.versions_created == 1
+    assert await _versions(db) == [(1, "released"), (2, "released"), (3, "released")]
+
+
+def test_a_workflow_with_both_forms_or_neither_is_refused() -> None:
+    both = _example()
+    workflow = both["integrations"][0]["workflows"][0]
+    workflow["blocks"] = workflow["versions"][0]["blocks"]
+    neither = _example()
+    del neither["integrations"][0]["workflows"][0]["versions"]
+
+    assert "'order-created' needs either blocks or versions" in _refused(both)
+    assert "'order-created' needs either blocks or versions" in _refused(neither)
