@@ -18,7 +18,9 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from install_service.apps.controllers import AppsController
 from install_service.catalog.controllers import IntegrationsController
+from install_service.credentials.controllers import CredentialsController
 from install_service.db.config import sqlalchemy_config
 from install_service.errors import (
     ServiceError,
@@ -39,7 +41,10 @@ from install_service.webhooks.controllers import WebhooksController
 from install_service.webhooks.worker import DeliveryWorker
 
 API_VERSIONS = ("2023-12", "2024-03", "2025-09")
-ISV_API = (UsersController, IntegrationsController, LinksController, WebhooksController)
+ISV_API = (
+    UsersController, IntegrationsController, LinksController, WebhooksController,
+    CredentialsController, AppsController,
+)
 HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
 

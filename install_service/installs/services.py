@@ -18,8 +18,8 @@ from uuid_utils.compat import uuid7
 
 from install_service.catalog.connectors import App, validate_values
 from install_service.catalog.services import app_for, installation_for
+from install_service.credentials.services import build_credential
 from install_service.db.models import (
-    Credential,
     EndUser,
     Installation,
     InstalledWorkflow,
@@ -150,7 +150,7 @@ async def install(
 
     ``before_commit`` runs last inside the transaction (Alloy Link claims its link there);
     whatever it raises rolls everything back and propagates."""
-    credential = _credential(plan, credentials, cipher)
+    credential = build_credential(plan.isv.id, plan.user, plan.app, credentials, cipher)
     session.add(credential)
     installation = plan.existing
     if installation is None:
@@ -199,16 +199,3 @@ async def install(
             raise
         return InstallResult(winner, plan.workflow_ids, created=False)
     return InstallResult(installation, plan.workflow_ids, created=True)
-
-
-def _credential(plan: InstallPlan, values: Mapping[str, str], cipher: CredentialCipher) -> Credential:
-    credential_id = uuid7()
-    secrets = {f.name: values[f.name] for f in plan.app.fields if f.secret and values.get(f.name)}
-    public = {f.name: values[f.name] for f in plan.app.fields if not f.secret and values.get(f.name)}
-    kid, blob = cipher.seal(
-        secrets, isv_id=str(plan.isv.id), user_id=str(plan.user.id), credential_id=str(credential_id)
-    )
-    return Credential(
-        id=credential_id, isv_id=plan.isv.id, user_id=plan.user.id, app=plan.app.key,
-        name=f"{plan.app.name} ({plan.user.username})", public_fields=public, key_id=kid, ciphertext=blob,
-    )

@@ -1,0 +1,36 @@
+"""Request and response bodies of the credentials API (spec, "ISV REST API")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+
+class CreateCredential(msgspec.Struct, forbid_unknown_fields=True):
+    """``app`` is a key from ``GET /apps``; ``data`` maps that app's field names to values."""
+
+    app: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+    data: dict[str, str]
+
+
+class CreatedCredential(msgspec.Struct, rename="camel"):
+    credential_id: str
+
+
+class CredentialListing(msgspec.Struct, rename="camel"):
+    """A credential as the ISV sees it: what it is for, never what it holds."""
+
+    credential_id: str
+    app: str
+    name: str
+    created_at: datetime
+
+
+class CredentialList(msgspec.Struct):
+    data: list[CredentialListing]
+
+
+class Deleted(msgspec.Struct):
+    success: bool = True

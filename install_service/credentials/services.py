@@ -1,0 +1,163 @@
+"""End users' credentials for apps: checked with the app, stored encrypted, listed without secrets.
+
+A credential's non-secret fields are stored as they are (``Credential.public_fields``); its
+secret fields are sealed together by ``security.credential_crypto`` with associated data
+naming the ISV, the end user and the credential. Installs store theirs the same way,
+through :func:`build_credential`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import httpx
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import select
+from uuid_utils.compat import uuid7
+
+from install_service.catalog import connection_test
+from install_service.catalog.connectors import App, load_apps, validate_values
+from install_service.db.models import Credential, EndUser, Installation
+from install_service.errors import Conflict, InvalidInput, NotFound
+from install_service.ids import parse_id
+from install_service.isvs.services import IsvContext
+from install_service.security.credential_crypto import CredentialCipher
+from install_service.settings import Settings
+from install_service.users.services import UserService
+
+
+def build_credential(
+    isv_id: uuid.UUID, user: EndUser, app: App, values: Mapping[str, str], cipher: CredentialCipher
+) -> Credential:
+    """A new credential row (not yet added to a session) holding ``values`` for ``app``.
+
+    ``values`` are {field name: checked value}; empty ones are left out, secret ones sealed
+    into ``ciphertext``, the rest kept in ``public_fields``. Named "<app name> (<username>)".
+    """
+    credential_id = uuid7()
+    present = {f.name: (f.secret, values[f.name]) for f in app.fields if values.get(f.name)}
+    secrets = {name: value for name, (secret, value) in present.items() if secret}
+    public = {name: value for name, (secret, value) in present.items() if not secret}
+    kid, blob = cipher.seal(
+        secrets, isv_id=str(isv_id), user_id=str(user.id), credential_id=str(credential_id)
+    )
+    return Credential(
+        id=credential_id, isv_id=isv_id, user_id=user.id, app=app.key,
+        name=f"{app.name} ({user.username})", public_fields=public, key_id=kid, ciphertext=blob,
+    )
+
+
+def checked_values(app_key: str, data: Mapping[str, str]) -> tuple[App, dict[str, str]]:
+    """The app named ``app_key`` and ``data`` stripped, checked as the install form checks it.
+
+    Raises:
+        InvalidInput: unknown app (``unknown_app``), a name the app does not define
+            (``unknown_field``), or a missing or malformed value (``invalid_credential``);
+            the message names the app or the fields (422).
+    """
+    app = load_apps().get(app_key)
+    if app is None:
+        known = ", ".join(sorted(load_apps()))
+        raise InvalidInput(f"Unknown app {app_key!r}; the apps are: {known}", code="unknown_app")
+    unknown = sorted(set(data) - {f.name for f in app.fields})
+    if unknown:
+        raise InvalidInput(
+            f"{app.name} has no field(s) {', '.join(unknown)}; its fields are: "
+            f"{', '.join(f.name for f in app.fields)}",
+            code="unknown_field",
+        )
+    values = {f.name: (data.get(f.name) or "").strip() for f in app.fields}
+    problems = validate_values(app, values)
+    if problems:
+        raise InvalidInput(
+            "; ".join(f"{name}: {message}" for name, message in problems.items()),
+            code="invalid_credential",
+        )
+    return app, values
+
+
+class CredentialService(SQLAlchemyAsyncRepositoryService[Credential]):
+    """Credentials of one ISV environment's end users; every query is scoped to the user."""
+
+    class Repo(SQLAlchemyAsyncRepository[Credential]):
+        model_type = Credential
+
+    repository_type = Repo
+
+    async def list_credentials(self, ctx: IsvContext, user_ref: str) -> list[Credential]:
+        """The user's credentials, oldest first.
+
+        Raises:
+            NotFound: no such user in this ISV environment (404).
+        """
+        user = await self._user(ctx, user_ref)
+        return list(
+            await self.list(Credential.user_id == user.id, order_by=[Credential.created_at.asc()])
+        )
+
+    async def add_credential(
+        self,
+        ctx: IsvContext,
+        user_ref: str,
+        app_key: str,
+        data: Mapping[str, str],
+        *,
+        cipher: CredentialCipher,
+        client: httpx.AsyncClient,
+        settings: Settings,
+    ) -> Credential:
+        """Check ``data`` (see :func:`checked_values`), make the app's connection test, then
+        store the credential (committed by the request's transaction handler).
+
+        The transaction is ended before the app is called, so no database lock is held
+        while waiting for it.
+
+        Raises:
+            NotFound: no such user in this ISV environment (404).
+            InvalidInput: see :func:`checked_values`; or the app refused the values or could
+                not be reached (``connection_failed``, with the app's own reason) (422).
+        """
+        user = await self._user(ctx, user_ref)
+        app, values = checked_values(app_key, data)
+        await self.repository.session.commit()
+        result = await connection_test.test_connection(
+            app, values, api_base=settings.api_base_for(app.key), client=client
+        )
+        if not result.ok:
+            raise InvalidInput(
+                result.reason or f"{app.name} refused these credentials.", code="connection_failed"
+            )
+        return await self.create(build_credential(ctx.isv.id, user, app, values, cipher))
+
+    async def delete_credential(self, ctx: IsvContext, user_ref: str, credential_id: str) -> None:
+        """Delete one of the user's credentials.
+
+        Raises:
+            NotFound: no such user, or the credential is not this user's (404).
+            Conflict: an installation still uses it (``credential_in_use``, 409); uninstall
+                it first. Deactivated installations count too: they keep their credential
+                so that they can be reactivated.
+        """
+        user = await self._user(ctx, user_ref)
+        parsed = parse_id(credential_id)
+        credential = parsed and await self.get_one_or_none(
+            Credential.id == parsed, Credential.user_id == user.id, Credential.isv_id == ctx.isv.id
+        )
+        if not credential:
+            raise NotFound("Credential not found", code="credential_not_found")
+        installation = await self.repository.session.scalar(
+            select(Installation).where(Installation.credential_id == credential.id).limit(1)
+        )
+        if installation is not None:
+            state = "active" if any(w.active for w in installation.workflows) else "deactivated"
+            raise Conflict(
+                f"The {state} installation of {installation.integration.name} uses this "
+                "credential; uninstall it first",
+                code="credential_in_use",
+            )
+        await self.delete(credential.id)
+
+    async def _user(self, ctx: IsvContext, user_ref: str) -> EndUser:
+        return await UserService(session=self.repository.session).get_user(ctx, user_ref)
