@@ -1,0 +1,1 @@
+"""The apps (connectors) an end user can connect, as the ISV API lists them."""
