@@ -81,6 +81,15 @@
     else if (modal && modal.getAttribute('data-close-url')) window.location.assign(modal.getAttribute('data-close-url'));
   }
 
+  // A hosted page (not framed) with nowhere to go back to has nothing to close: hide the
+  // Close/Done buttons rather than show buttons that do nothing.
+  function hideDeadCloseButtons(root) {
+    if (framed || (modal && modal.getAttribute('data-close-url'))) return;
+    root.querySelectorAll('[data-close]').forEach(function (button) { button.hidden = true; });
+  }
+  hideDeadCloseButtons(document);
+  document.body.addEventListener('htmx:afterSwap', function (event) { hideDeadCloseButtons(event.detail.target); });
+
   document.addEventListener('click', function (event) {
     if (event.target.closest && event.target.closest('[data-close]')) close();
   });
