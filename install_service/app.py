@@ -39,11 +39,14 @@ from install_service.settings import PROJECT_ROOT, Settings
 from install_service.users.controllers import UsersController
 from install_service.webhooks.controllers import WebhooksController
 from install_service.webhooks.worker import DeliveryWorker
+from install_service.workflows.controllers import VersionsController, WorkflowsController
+from install_service.workflows.manager_controllers import InstallationsController
 
 API_VERSIONS = ("2023-12", "2024-03", "2025-09")
 ISV_API = (
     UsersController, IntegrationsController, LinksController, WebhooksController,
     CredentialsController, AppsController,
+    WorkflowsController, VersionsController, InstallationsController,
 )
 HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 

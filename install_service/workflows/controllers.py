@@ -1,0 +1,153 @@
+"""ISV API: one end user's workflows, and workflow versions (Alloy API reference, "Workflows").
+
+Another ISV's workflow, version or user answers 404, never 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, patch, post, put
+from litestar.di import Provide
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.db.models import EndUser, WorkflowVersion
+from install_service.errors import InvalidInput
+from install_service.isvs.dependencies import provide_isv
+from install_service.isvs.services import IsvContext
+from install_service.settings import Settings
+from install_service.users.services import UserService
+from install_service.workflows import services, version_services
+from install_service.workflows.schemas import (
+    CreatedVersion,
+    NewVersion,
+    ReleasedVersion,
+    Success,
+    UserWorkflow,
+    VersionDetail,
+    VersionEdit,
+    VersionList,
+    VersionSummary,
+    WorkflowList,
+    WorkflowListing,
+)
+
+UserIdQuery = Annotated[str | None, QueryParameter(name="userId")]
+
+
+async def provide_user(isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None) -> EndUser:
+    """The end user named by ``?userId=`` (id or username).
+
+    Raises:
+        InvalidInput: ``user_id_required`` (422) without it; NotFound ``user_not_found``.
+    """
+    if not user_id:
+        raise InvalidInput("userId is required", code="user_id_required")
+    return await UserService(session=db_session).get_user(isv, user_id)
+
+
+async def provide_optional_user(isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None) -> EndUser | None:
+    return await UserService(session=db_session).get_user(isv, user_id) if user_id else None
+
+
+class WorkflowsController(Controller):
+    """A user's workflows: list, read, activate, deactivate, uninstall, upgrade."""
+
+    tags = ["Workflows"]
+    dependencies = {"isv": Provide(provide_isv), "user": Provide(provide_user)}
+
+    @get("/workflows", summary="List a user's workflows")
+    async def list_workflows(self, isv: IsvContext, user: EndUser, db_session: AsyncSession, settings: Settings) -> WorkflowList:
+        """``{"data": [workflow]}``: every workflow of the ISV with ``user``'s state."""
+        return WorkflowList(data=await services.list_workflows(db_session, isv.isv.id, user, settings.public_url))
+
+    @get("/workflows/{workflow_id:str}", summary="Get one of a user's workflows")
+    async def get_workflow(
+        self, workflow_id: str, isv: IsvContext, user: EndUser, db_session: AsyncSession, settings: Settings
+    ) -> WorkflowListing:
+        return await services.get_workflow(db_session, isv.isv.id, user, workflow_id, settings.public_url)
+
+    @put("/workflows/activate", summary="Activate a user's workflow")
+    async def activate(self, data: UserWorkflow, isv: IsvContext, db_session: AsyncSession) -> Success:
+        """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``."""
+        user = await UserService(session=db_session).get_user(isv, data.user_id)
+        await services.set_active(db_session, isv.isv.id, user, data.workflow_id, True)
+        return Success()
+
+    @put("/workflows/deactivate", summary="Deactivate a user's workflow")
+    async def deactivate(self, data: UserWorkflow, isv: IsvContext, db_session: AsyncSession) -> Success:
+        """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``."""
+        user = await UserService(session=db_session).get_user(isv, data.user_id)
+        await services.set_active(db_session, isv.isv.id, user, data.workflow_id, False)
+        return Success()
+
+    @put("/users/{user_ref:str}/deactivate-workflows", summary="Deactivate all of a user's workflows")
+    async def deactivate_all(self, user_ref: str, isv: IsvContext, db_session: AsyncSession) -> Success:
+        user = await UserService(session=db_session).get_user(isv, user_ref)
+        await services.deactivate_all(db_session, user)
+        return Success()
+
+    @delete("/workflows/{workflow_id:str}", status_code=200, summary="Uninstall a workflow for a user")
+    async def uninstall(self, workflow_id: str, isv: IsvContext, user: EndUser, db_session: AsyncSession) -> Success:
+        """Removes the user's copy; the installation goes with its last workflow."""
+        await services.uninstall(db_session, isv.isv.id, user, workflow_id)
+        return Success()
+
+    @put("/workflows/{workflow_id:str}/upgrade", summary="Upgrade a user's workflow")
+    async def upgrade(self, workflow_id: str, isv: IsvContext, user: EndUser, db_session: AsyncSession) -> Success:
+        """To the newest released version; 422 ``upgrade_needs_input`` naming what differs."""
+        await services.upgrade(db_session, isv.isv.id, user, workflow_id)
+        return Success()
+
+
+class VersionsController(Controller):
+    """A workflow's versions: list, draft, edit a draft, release."""
+
+    tags = ["Workflow versions"]
+    dependencies = {"isv": Provide(provide_isv), "user": Provide(provide_optional_user)}
+
+    @get("/workflows/{workflow_id:str}/versions", summary="List a workflow's versions")
+    async def list_versions(self, workflow_id: str, isv: IsvContext, user: EndUser | None, db_session: AsyncSession) -> VersionList:
+        """ISV-wide versions, plus the ``?userId=`` user's own user-specific ones."""
+        versions = await version_services.list_versions(db_session, isv, workflow_id, user)
+        return VersionList(data=[summary(v) for v in versions])
+
+    @post("/workflows/{workflow_id:str}/versions", summary="Create a draft version")
+    async def create(self, workflow_id: str, data: NewVersion, isv: IsvContext, db_session: AsyncSession) -> CreatedVersion:
+        """201 ``{"versionId", "version"}``: an ISV-wide draft numbered after the newest."""
+        workflow = await services.find_workflow(db_session, isv.isv.id, workflow_id)
+        fields = msgspec.to_builtins(data.configurable_fields)
+        draft = await version_services.create_draft(db_session, workflow, data.blocks, fields)
+        return CreatedVersion(version_id=str(draft.id), version=draft.version)
+
+    @patch("/workflows/{workflow_id:str}/versions/{version_id:str}", summary="Edit a draft version")
+    async def edit(
+        self, workflow_id: str, version_id: str, data: VersionEdit, isv: IsvContext, db_session: AsyncSession
+    ) -> VersionDetail:
+        """The draft as edited; 409 ``version_released`` for a released version."""
+        version = await version_services.find_version(db_session, isv, workflow_id, version_id)
+        fields = None if data.configurable_fields is None else msgspec.to_builtins(data.configurable_fields)
+        version = await version_services.edit_draft(db_session, version, data.blocks, fields)
+        return VersionDetail(**msgspec.structs.asdict(summary(version)), blocks=version.blocks,
+                             configurable_fields=version.configurable_fields)
+
+    @put("/workflows/{workflow_id:str}/versions/{version_id:str}/release", summary="Release a version")
+    async def release(self, workflow_id: str, version_id: str, isv: IsvContext, db_session: AsyncSession) -> ReleasedVersion:
+        """The released version; for a user-specific one, ``waitingForUpdate`` and ``changes``
+        say whether its user still has to give new input through ``Alloy.update``."""
+        version = await version_services.find_version(db_session, isv, workflow_id, version_id)
+        outcome = await version_services.release(db_session, version)
+        return ReleasedVersion(**msgspec.structs.asdict(summary(version)),
+                               waiting_for_update=outcome.waiting_for_update, changes=outcome.changes)
+
+
+def summary(version: WorkflowVersion) -> VersionSummary:
+    return VersionSummary(
+        version_id=str(version.id),
+        version=version.version,
+        status=version.status,
+        released_at=version.released_at,
+        user_specific=version.user_id is not None,
+    )

@@ -1,0 +1,150 @@
+"""Workflow versions: list, draft, edit, release (Alloy API reference, "Workflow Versions").
+
+A version is ``draft`` (editable) or ``released`` (frozen). An ISV-wide released version
+becomes every user's ``version``; users keep their ``installedVersion`` until upgraded. A
+user-specific version (Installation Manager) belongs to one end user: only that user sees
+it, and releasing it moves that user at once when it asks nothing new of them
+(``versions.input_changes`` is empty); otherwise the user keeps running the old version
+until ``Alloy.update`` collects what is new. Functions flush; the request commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.db.models import EndUser, Installation, InstalledWorkflow, Workflow, WorkflowVersion
+from install_service.db.models.catalog import DRAFT, RELEASED
+from install_service.errors import Conflict, NotFound
+from install_service.ids import parse_id
+from install_service.isvs.services import IsvContext
+from install_service.workflows.services import find_workflow
+from install_service.workflows.versions import input_changes
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A release's outcome: ``waiting_for_update`` when a user-specific version's user keeps
+    the old version until they give ``changes`` through ``Alloy.update``."""
+
+    version: WorkflowVersion
+    waiting_for_update: bool = False
+    changes: list[str] = field(default_factory=list)
+
+
+async def list_versions(session: AsyncSession, ctx: IsvContext, workflow_ref: str, user: EndUser | None) -> list[WorkflowVersion]:
+    """The workflow's ISV-wide versions, plus ``user``'s own user-specific ones, by number.
+
+    Raises:
+        NotFound: ``workflow_not_found``.
+    """
+    workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
+    return [v for v in workflow.versions if v.user_id is None or (user is not None and v.user_id == user.id)]
+
+
+async def find_version(session: AsyncSession, ctx: IsvContext, workflow_ref: str, version_ref: str) -> WorkflowVersion:
+    """One version of the ISV's workflow. A user-specific version counts only in its user's
+    environment (the API key's).
+
+    Raises:
+        NotFound: ``workflow_not_found``; ``version_not_found`` (unknown, of another workflow,
+            or of a user in another environment).
+    """
+    workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
+    version = next((v for v in workflow.versions if v.id == parse_id(version_ref)), None)
+    if version is not None and version.user_id is not None:
+        owner = await session.get(EndUser, version.user_id)
+        if owner is None or owner.environment != ctx.environment:
+            version = None
+    if version is None:
+        raise NotFound("Version not found", code="version_not_found")
+    return version
+
+
+async def create_draft(
+    session: AsyncSession,
+    workflow: Workflow,
+    blocks: list[dict[str, Any]],
+    configurable_fields: list[dict[str, Any]],
+    user_id: UUID | None = None,
+) -> WorkflowVersion:
+    """A new draft numbered after every existing version of ``workflow`` (user-specific ones
+    included, so numbers stay unique per workflow); user-specific when ``user_id`` is given.
+
+    Raises:
+        Conflict: ``version_conflict`` when a concurrent request took the same number.
+    """
+    draft = WorkflowVersion(
+        workflow_id=workflow.id,
+        version=max((v.version for v in workflow.versions), default=0) + 1,
+        status=DRAFT,
+        blocks=blocks,
+        configurable_fields=configurable_fields,
+        user_id=user_id,
+    )
+    workflow.versions.append(draft)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("Another version was created at the same time; try again", code="version_conflict") from exc
+    return draft
+
+
+async def edit_draft(
+    session: AsyncSession,
+    version: WorkflowVersion,
+    blocks: list[dict[str, Any]] | None,
+    configurable_fields: list[dict[str, Any]] | None,
+) -> WorkflowVersion:
+    """Replace a draft's blocks and/or configurable fields (``None`` keeps them).
+
+    Raises:
+        Conflict: ``version_released`` (409): released versions never change.
+    """
+    _require_draft(version)
+    if blocks is not None:
+        version.blocks = blocks
+    if configurable_fields is not None:
+        version.configurable_fields = configurable_fields
+    await session.flush()
+    return version
+
+
+async def release(session: AsyncSession, version: WorkflowVersion) -> Release:
+    """Release a draft. A user-specific version then goes live for its user when it asks
+    nothing new of them; otherwise (or for an ISV-wide version) users move on upgrade.
+
+    Raises:
+        Conflict: ``version_released`` (409) when it is already released.
+    """
+    _require_draft(version)
+    version.status, version.released_at = RELEASED, datetime.now(UTC)
+    outcome = Release(version)
+    if version.user_id is not None:
+        copy = await session.scalar(
+            select(InstalledWorkflow)
+            .join(Installation)
+            .where(Installation.user_id == version.user_id, InstalledWorkflow.workflow_id == version.workflow_id)
+        )
+        if copy is not None and copy.version < version.version:
+            changes = input_changes(copy.workflow_version, version)
+            if changes:
+                outcome = Release(version, waiting_for_update=True, changes=changes)
+            else:
+                copy.version_id, copy.version, copy.workflow_version = version.id, version.version, version
+    await session.flush()
+    return outcome
+
+
+def _require_draft(version: WorkflowVersion) -> None:
+    if version.status != DRAFT:
+        raise Conflict(
+            f"Version {version.version} is released and cannot change; create a new version instead",
+            code="version_released",
+        )
