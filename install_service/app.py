@@ -12,7 +12,7 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
@@ -22,6 +22,7 @@ from install_service.apps.controllers import AppsController
 from install_service.catalog.controllers import IntegrationsController
 from install_service.credentials.controllers import CredentialsController
 from install_service.db.config import sqlalchemy_config
+from install_service.enduser.cors import EndUserCorsMiddleware
 from install_service.errors import (
     ServiceError,
     http_error_to_json,
@@ -31,6 +32,7 @@ from install_service.errors import (
 from install_service.installs.controllers import ModalController
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
+from install_service.ratelimits import rate_limit_middleware, too_many_requests_to_json
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
@@ -108,6 +110,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
+        middleware=[
+            EndUserCorsMiddleware(db.get_session, API_VERSIONS),
+            *rate_limit_middleware(settings, [f"/{version}/" for version in API_VERSIONS]),
+        ],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "keys": Provide(lambda: services.keys, sync_to_thread=False),
@@ -120,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={
             ServiceError: service_error_to_json,
             HTTPException: http_error_to_json,
+            TooManyRequestsException: too_many_requests_to_json,
             Exception: internal_error_to_json,
         },
         lifespan=[lifespan],

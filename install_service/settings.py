@@ -43,6 +43,18 @@ def _positive(name: str, raw: str) -> float:
     return value
 
 
+RATE_UNITS = ("second", "minute", "hour", "day")
+
+
+def _rate(name: str, raw: str) -> tuple[str, int]:
+    """``"600/minute"`` as ``("minute", 600)``: requests per second, minute, hour or day."""
+    count, _, unit = raw.strip().partition("/")
+    unit = unit.strip().lower().removesuffix("s")
+    if not count.strip().isdigit() or int(count) < 1 or unit not in RATE_UNITS:
+        raise SettingsError(f"{PREFIX}{name} must look like 600/minute (per second, minute, hour or day), not {raw!r}")
+    return unit, int(count)
+
+
 def _floats(name: str, raw: str) -> tuple[float, ...]:
     try:
         values = tuple(float(part) for part in raw.split(",") if part.strip())
@@ -74,6 +86,8 @@ class Settings:
     webhook_timeout_s: float = 15.0
     webhook_poll_interval_s: float = 1.0  # safety net; commits wake the worker at once
     user_token_ttl_s: int = 3600
+    rate_limit_api: tuple[str, int] = ("minute", 600)  # per API key (or client IP without one)
+    rate_limit_user: tuple[str, int] = ("minute", 600)  # per user token
     demo: bool = False
     debug: bool = False
 
@@ -110,6 +124,10 @@ class Settings:
             values["webhook_retry_schedule_s"] = _floats("WEBHOOK_RETRY_SCHEDULE", raw)
         if (raw := get("WEBHOOK_TIMEOUT")) is not None:
             values["webhook_timeout_s"] = _positive("WEBHOOK_TIMEOUT", raw)
+        if (raw := get("RATE_LIMIT_API")) is not None:
+            values["rate_limit_api"] = _rate("RATE_LIMIT_API", raw)
+        if (raw := get("RATE_LIMIT_USER")) is not None:
+            values["rate_limit_user"] = _rate("RATE_LIMIT_USER", raw)
         if (raw := get("DEBUG")) is not None:
             values["debug"] = _bool("DEBUG", raw)
         suffix = "_API_BASE"

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog import services
 from install_service.catalog.schemas import IntegrationList, IntegrationListing
+from install_service.enduser.dependencies import Caller, provide_caller
 from install_service.errors import InvalidInput
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
@@ -22,18 +23,19 @@ class IntegrationsController(Controller):
     tags = ["Integrations"]
     dependencies = {"isv": Provide(provide_isv)}
 
-    @get("/integrations", summary="List integrations for a user")
+    @get("/integrations", summary="List integrations for a user", dependencies={"caller": Provide(provide_caller)})
     async def list_integrations(
         self,
-        isv: IsvContext,
+        caller: Caller,
         db_session: AsyncSession,
         settings: Settings,
         user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
     ) -> IntegrationList:
-        """``{"data": [integration]}`` with ``installed``/``installedVersion`` for ``userId``."""
-        user = await _user(db_session, isv, user_id)
+        """``{"data": [integration]}`` with ``installed``/``installedVersion`` for ``userId``
+        (API key) or for the token's user (``x-alloy-user-token``, the end-user API)."""
+        user = await caller.end_user(db_session, user_id)
         return IntegrationList(
-            data=await services.list_integrations(db_session, isv.isv.id, user, settings.public_url)
+            data=await services.list_integrations(db_session, caller.isv.isv.id, user, settings.public_url)
         )
 
     @get("/integrations/{integration_id:str}", summary="Get one integration for a user")

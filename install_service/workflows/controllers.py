@@ -14,6 +14,7 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import EndUser, WorkflowVersion
+from install_service.enduser.dependencies import Caller, provide_caller
 from install_service.errors import InvalidInput
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
@@ -58,10 +59,14 @@ class WorkflowsController(Controller):
     tags = ["Workflows"]
     dependencies = {"isv": Provide(provide_isv), "user": Provide(provide_user)}
 
-    @get("/workflows", summary="List a user's workflows")
-    async def list_workflows(self, isv: IsvContext, user: EndUser, db_session: AsyncSession, settings: Settings) -> WorkflowList:
-        """``{"data": [workflow]}``: every workflow of the ISV with ``user``'s state."""
-        return WorkflowList(data=await services.list_workflows(db_session, isv.isv.id, user, settings.public_url))
+    @get("/workflows", summary="List a user's workflows", dependencies={"caller": Provide(provide_caller)})
+    async def list_workflows(
+        self, caller: Caller, db_session: AsyncSession, settings: Settings, user_id: UserIdQuery = None
+    ) -> WorkflowList:
+        """``{"data": [workflow]}``: every workflow of the ISV with the state of the ``userId``
+        user (API key) or of the token's user (``x-alloy-user-token``, the end-user API)."""
+        user = await caller.end_user(db_session, user_id)
+        return WorkflowList(data=await services.list_workflows(db_session, caller.isv.isv.id, user, settings.public_url))
 
     @get("/workflows/{workflow_id:str}", summary="Get one of a user's workflows")
     async def get_workflow(
@@ -69,18 +74,20 @@ class WorkflowsController(Controller):
     ) -> WorkflowListing:
         return await services.get_workflow(db_session, isv.isv.id, user, workflow_id, settings.public_url)
 
-    @put("/workflows/activate", summary="Activate a user's workflow")
-    async def activate(self, data: UserWorkflow, isv: IsvContext, db_session: AsyncSession) -> Success:
-        """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``."""
-        user = await UserService(session=db_session).get_user(isv, data.user_id)
-        await services.set_active(db_session, isv.isv.id, user, data.workflow_id, True)
+    @put("/workflows/activate", summary="Activate a user's workflow", dependencies={"caller": Provide(provide_caller)})
+    async def activate(self, data: UserWorkflow, caller: Caller, db_session: AsyncSession) -> Success:
+        """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``; with
+        a user token, ``userId`` may be left out (end-user API)."""
+        user = await caller.end_user(db_session, data.user_id)
+        await services.set_active(db_session, caller.isv.isv.id, user, data.workflow_id, True)
         return Success()
 
-    @put("/workflows/deactivate", summary="Deactivate a user's workflow")
-    async def deactivate(self, data: UserWorkflow, isv: IsvContext, db_session: AsyncSession) -> Success:
-        """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``."""
-        user = await UserService(session=db_session).get_user(isv, data.user_id)
-        await services.set_active(db_session, isv.isv.id, user, data.workflow_id, False)
+    @put("/workflows/deactivate", summary="Deactivate a user's workflow", dependencies={"caller": Provide(provide_caller)})
+    async def deactivate(self, data: UserWorkflow, caller: Caller, db_session: AsyncSession) -> Success:
+        """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``; with
+        a user token, ``userId`` may be left out (end-user API)."""
+        user = await caller.end_user(db_session, data.user_id)
+        await services.set_active(db_session, caller.isv.isv.id, user, data.workflow_id, False)
         return Success()
 
     @put("/users/{user_ref:str}/deactivate-workflows", summary="Deactivate all of a user's workflows")

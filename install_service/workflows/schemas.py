@@ -33,10 +33,11 @@ class WorkflowList(msgspec.Struct):
 
 
 class UserWorkflow(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    """Body of ``PUT /workflows/activate`` and ``/deactivate``."""
+    """Body of ``PUT /workflows/activate`` and ``/deactivate``; ``userId`` is required with an
+    API key and left out with a user token (end-user API)."""
 
-    user_id: str
     workflow_id: str
+    user_id: str | None = None
 
 
 class Success(msgspec.Struct):

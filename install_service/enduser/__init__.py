@@ -1,0 +1,2 @@
+"""The end-user API: calls from the ISV's frontend with ``x-alloy-user-token`` (spec,
+"End-user API"): who is calling (``dependencies``) and CORS for the ISV's origins (``cors``)."""

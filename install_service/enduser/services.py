@@ -1,0 +1,51 @@
+"""Origins: which frontends may call the end-user API from a browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy import String, cast, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.db.models import Isv
+from install_service.errors import InvalidInput
+from install_service.isvs.services import normalise_origin
+
+
+def request_origin(raw: str | None) -> str | None:
+    """The ``Origin`` header as ``scheme://host[:port]`` lower-cased, or None when absent,
+    ``null`` (sandboxed frames, ``file:``) or not an http(s) origin."""
+    if not raw or raw == "null":
+        return None
+    try:
+        return normalise_origin(raw)
+    except InvalidInput:
+        return None
+
+
+def is_listed(origin: str | None, allowed: Iterable[str]) -> bool:
+    """Whether ``origin`` (already normalised) is exactly one of ``allowed``.
+
+    Exact match, never a prefix or substring: ``https://app.example.com.evil.test`` is not
+    ``https://app.example.com``."""
+    return origin is not None and origin in {o.lower().rstrip("/") for o in allowed}
+
+
+def same_origin(origin: str | None, public_url: str) -> bool:
+    """Whether ``origin`` is the service's own (a page served by the service itself)."""
+    parts = urlsplit(public_url)
+    return origin is not None and origin == f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def listed_by_any_isv(session: AsyncSession, origin: str | None) -> bool:
+    """Whether any ISV lists ``origin`` among its allowed origins.
+
+    The JSON column is searched as text for the quoted origin (portable between SQLite and
+    PostgreSQL), then each candidate's list is compared exactly."""
+    if origin is None:
+        return False
+    rows = await session.scalars(
+        select(Isv.allowed_origins).where(cast(Isv.allowed_origins, String).contains(f'"{origin}"', autoescape=True))
+    )
+    return any(is_listed(origin, origins or []) for origins in rows)
