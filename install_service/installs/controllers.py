@@ -24,7 +24,7 @@ from install_service.catalog import connection_test
 from install_service.catalog.services import find_integration, find_integration_of_workflows
 from install_service.db.models import EndUser, Integration, Isv
 from install_service.errors import NotFound, ServiceError, Unauthorized
-from install_service.installs import services
+from install_service.installs import services, updates
 from install_service.installs.pages import USER_TOKEN_HEADER, error_page, page_headers
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.user_tokens import InvalidUserToken, UserTokens
@@ -73,9 +73,13 @@ async def authenticate(session: AsyncSession, user_tokens: UserTokens, token: st
 class ModalState:
     """The options the modal was opened with, carried from step to step."""
 
-    def __init__(self, integration_id: str | None, workflow_ids: list[str], operation: str | None, always_show: bool, hide: bool, title: str | None) -> None:
+    def __init__(
+        self, integration_id: str | None, workflow_ids: list[str], operation: str | None, always_show: bool,
+        hide: bool, title: str | None, version_ids: list[str] | None = None,
+    ) -> None:
         self.integration_id = integration_id
         self.workflow_ids = workflow_ids
+        self.version_ids = version_ids or []
         self.operation = operation if operation in {"update", "edit"} else None
         self.always_show = always_show
         self.hide = hide
@@ -91,6 +95,7 @@ class ModalState:
         if self.integration_id:
             params.append(("integrationId", self.integration_id))
         params += [("id", w) for w in self.workflow_ids]
+        params += [("versionId", v) for v in self.version_ids]
         if self.operation:
             params.append(("operation", self.operation))
         if self.always_show:
@@ -103,7 +108,7 @@ async def render_step(
     *, form_errors: services.FormErrors | None = None, values: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Template context for the current step (the form, or "already installed")."""
-    plan = await services.plan_install(session, user=user, integration=integration, workflow_ids=state.workflow_ids or None)
+    plan = await plan_for(session, state, user, integration)
     return {
         "plan": plan,
         "state": state,
@@ -115,8 +120,20 @@ async def render_step(
     }
 
 
-def _state(integration_id: str | None, workflow_ids: list[str] | None, operation: str | None, always_show: str | None, hide: str | None = None, title: str | None = None) -> ModalState:
-    return ModalState(integration_id, workflow_ids or [], operation, always_show == "true", hide == "true", title)
+async def plan_for(session: AsyncSession, state: ModalState, user: EndUser, integration: Integration) -> services.InstallPlan:
+    """The install plan, or in update mode (``operation=update``) the update plan."""
+    if state.operation == "update":
+        return await updates.plan_update(
+            session, user=user, integration=integration, workflow_ids=state.workflow_ids, version_ids=state.version_ids
+        )
+    return await services.plan_install(session, user=user, integration=integration, workflow_ids=state.workflow_ids or None)
+
+
+def _state(
+    integration_id: str | None, workflow_ids: list[str] | None, operation: str | None, always_show: str | None,
+    hide: str | None = None, title: str | None = None, version_ids: list[str] | None = None,
+) -> ModalState:
+    return ModalState(integration_id, workflow_ids or [], operation, always_show == "true", hide == "true", title, version_ids)
 
 
 class ModalController(Controller):
@@ -133,6 +150,7 @@ class ModalController(Controller):
         settings: Settings,
         integration_id: Annotated[str | None, QueryParameter(name="integrationId")] = None,
         workflow_ids: Annotated[list[str] | None, QueryParameter(name="id")] = None,
+        version_ids: Annotated[list[str] | None, QueryParameter(name="versionId")] = None,
         token: Annotated[str | None, QueryParameter(name="token")] = None,
         parent_origin: Annotated[str | None, QueryParameter(name="parentOrigin")] = None,
         operation: str | None = None,
@@ -144,7 +162,7 @@ class ModalController(Controller):
         for the token by postMessage; with one (Alloy's SDK) it renders the first step."""
         integration, isv = await load_target(db_session, integration_id, workflow_ids or [])
         headers = page_headers(isv.allowed_origins)
-        state = _state(integration_id, workflow_ids, operation, always_show, hide, title)
+        state = _state(integration_id, workflow_ids, operation, always_show, hide, title, version_ids)
         context: dict[str, Any] = {
             "integration": integration, "isv": isv, "state": state, "allowed_origins": isv.allowed_origins,
             "step_url": f"/forge-install/step?{state.query()}", "handshake": token is None and bool(parent_origin),
@@ -166,13 +184,14 @@ class ModalController(Controller):
         settings: Settings,
         integration_id: Annotated[str | None, QueryParameter(name="integrationId")] = None,
         workflow_ids: Annotated[list[str] | None, QueryParameter(name="id")] = None,
+        version_ids: Annotated[list[str] | None, QueryParameter(name="versionId")] = None,
         operation: str | None = None,
         always_show: Annotated[str | None, QueryParameter(name="alwaysShowAuthentication")] = None,
     ) -> Template:
         """The current step as a fragment, for the shell once the token arrived."""
         integration, isv = await load_target(db_session, integration_id, workflow_ids or [])
         user = await authenticate(db_session, user_tokens, request.headers.get(USER_TOKEN_HEADER), isv)
-        state = _state(integration_id, workflow_ids, operation, always_show)
+        state = _state(integration_id, workflow_ids, operation, always_show, version_ids=version_ids)
         context = await render_step(db_session, state, user, integration, settings)
         return Template("modal/_step.html", context=context, headers=page_headers(isv.allowed_origins))
 
@@ -189,9 +208,10 @@ class ModalController(Controller):
     ) -> Template:
         """Finish Installation: validate, test the connection, then install in one transaction."""
         form = {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items()}
-        workflow_ids = data.get("id") or []
-        workflow_ids = workflow_ids if isinstance(workflow_ids, list) else [workflow_ids]
-        state = _state(form.get("integrationId"), workflow_ids, form.get("operation"), form.get("alwaysShowAuthentication"))
+        state = _state(
+            form.get("integrationId"), _all(data, "id"), form.get("operation"), form.get("alwaysShowAuthentication"),
+            version_ids=_all(data, "versionId"),
+        )
         integration, isv = await load_target(db_session, state.integration_id, state.workflow_ids)
         user = await authenticate(db_session, user_tokens, request.headers.get(USER_TOKEN_HEADER), isv)
         headers = page_headers(isv.allowed_origins)
@@ -210,7 +230,7 @@ async def finish_install(
     connection (no database lock held meanwhile), then install in one transaction.
     Answers the success fragment, or the form again (422) with inline messages."""
     extra = extra or {}
-    plan = await services.plan_install(db_session, user=user, integration=integration, workflow_ids=state.workflow_ids or None)
+    plan = await plan_for(db_session, state, user, integration)
     if plan.existing is not None and not state.reinstall:
         context = await render_step(db_session, state, user, integration, settings)
         return Template("modal/_step.html", context=context | extra, headers=headers)
@@ -219,11 +239,12 @@ async def finish_install(
     try:
         credentials, configuration = services.check_form(plan, form)
         await db_session.commit()  # hold no database lock while the app is called
-        result = await connection_test.test_connection(
-            plan.app, credentials, api_base=settings.api_base_for(plan.app.key), client=http_client
-        )
-        if not result.ok:
-            raise services.FormErrors({}, result.reason or f"{plan.app.name} refused these credentials.")
+        if plan.ask_credentials:
+            result = await connection_test.test_connection(
+                plan.app, credentials, api_base=settings.api_base_for(plan.app.key), client=http_client
+            )
+            if not result.ok:
+                raise services.FormErrors({}, result.reason or f"{plan.app.name} refused these credentials.")
     except services.FormErrors as errors:
         context = await render_step(db_session, state, user, integration, settings, form_errors=errors, values=public_values)
         return Template("modal/_step.html", context=context | extra, status_code=422, headers=headers)
@@ -233,6 +254,12 @@ async def finish_install(
         context={"plan": plan, "state": state, "workflow_ids": outcome.workflow_ids} | extra,
         headers=headers | {"hx-trigger": _installed_event(outcome.workflow_ids)},
     )
+
+
+def _all(data: dict[str, Any], name: str) -> list[str]:
+    """Every value of a repeatable form field (``id``, ``versionId``)."""
+    values = data.get(name) or []
+    return values if isinstance(values, list) else [values]
 
 
 def _installed_event(workflow_ids: list[str]) -> str:

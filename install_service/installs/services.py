@@ -37,6 +37,7 @@ class PlannedWorkflow:
     workflow_id: str
     name: str
     version: WorkflowVersion
+    from_version: int | None = None  # the version the user runs now (update mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,10 @@ class InstallPlan:
     integration: Integration
     app: App
     workflows: tuple[PlannedWorkflow, ...]
-    configurable_fields: tuple[dict[str, Any], ...]
+    configurable_fields: tuple[dict[str, Any], ...]  # the ones the end user is asked for
     existing: Installation | None
+    ask_credentials: bool = True  # False: an update that keeps the installation's credential
+    update: bool = False  # moving installed workflows to newer versions (``Alloy.update``)
 
     @property
     def workflow_ids(self) -> list[str]:
@@ -117,8 +120,8 @@ def check_form(plan: InstallPlan, form: Mapping[str, str]) -> tuple[dict[str, st
     Raises:
         FormErrors: a required value is empty or a value has the wrong form.
     """
-    credentials = {f.name: (form.get(f.name) or "").strip() for f in plan.app.fields}
-    errors = validate_values(plan.app, credentials)
+    credentials = {f.name: (form.get(f.name) or "").strip() for f in plan.app.fields if plan.ask_credentials}
+    errors = validate_values(plan.app, credentials) if plan.ask_credentials else {}
     configuration: dict[str, str] = {}
     for spec in plan.configurable_fields:
         name, value = spec["name"], (form.get(f"config.{spec['name']}") or "").strip()
@@ -146,21 +149,28 @@ async def install(
 ) -> InstallResult:
     """Store the credential, the installation (or its update) and the webhook outbox row in
     one transaction, and commit it. A concurrent duplicate gets the winner's installation
-    back with ``created=False`` and sends no second webhook.
+    back with ``created=False`` and sends no second webhook. An update plan that asks no
+    credentials keeps the installation's credential; ``configuration`` is merged over the
+    installation's.
 
     ``before_commit`` runs last inside the transaction (Alloy Link claims its link there);
     whatever it raises rolls everything back and propagates."""
-    credential = build_credential(plan.isv.id, plan.user, plan.app, credentials, cipher)
-    session.add(credential)
     installation = plan.existing
+    if installation is not None and not plan.ask_credentials:
+        credential_id = installation.credential_id
+    else:
+        credential = build_credential(plan.isv.id, plan.user, plan.app, credentials, cipher)
+        session.add(credential)
+        credential_id = credential.id
     if installation is None:
         installation = Installation(
             id=uuid7(), isv_id=plan.isv.id, user_id=plan.user.id, integration_id=plan.integration.id,
-            credential_id=credential.id, configuration=dict(configuration), workflows=[],
+            credential_id=credential_id, configuration=dict(configuration), workflows=[],
         )
         session.add(installation)
     else:
-        installation.credential_id, installation.configuration = credential.id, dict(configuration)
+        installation.credential_id = credential_id
+        installation.configuration = {**installation.configuration, **configuration}
     current = {w.workflow_id: w for w in installation.workflows}
     for item in plan.workflows:
         copy = current.get(item.version.workflow_id)
@@ -174,7 +184,7 @@ async def install(
         "userId": str(plan.user.id),
         "workflowIds": plan.workflow_ids,
         "integrationId": str(plan.integration.id),
-        "credentials": {plan.app.key: str(credential.id)},
+        "credentials": {plan.app.key: str(credential_id)},
         "success": True,
     })
     try:

@@ -1,0 +1,88 @@
+"""The modal's update mode (``Alloy.update``): move installed workflows to a newer version,
+asking the end user only for what the new version needs.
+
+Until the user finishes, their installed workflows keep running the old version; finishing
+switches them in the same kind of transaction as an install (webhook included).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from install_service.catalog.services import app_for, installation_for
+from install_service.db.models import EndUser, Integration, Isv, Workflow, WorkflowVersion
+from install_service.db.models.catalog import RELEASED
+from install_service.errors import NotFound
+from install_service.installs.services import InstallPlan, PlannedWorkflow, plan_install
+from install_service.workflows.versions import FIELD_DEFAULTS, FIELD_TRAITS, input_changes, newest_released
+
+
+def fields_to_ask(old: WorkflowVersion | None, new: WorkflowVersion) -> list[dict[str, Any]]:
+    """The configurable fields of ``new`` that are new, or whose type, required-ness or
+    options changed since ``old`` (all of them when there is no ``old``)."""
+    before = {f["name"]: f for f in old.configurable_fields} if old is not None else {}
+    return [f for f in new.configurable_fields if f["name"] not in before or _traits(before[f["name"]]) != _traits(f)]
+
+
+def _traits(spec: dict[str, Any]) -> list[Any]:
+    """What of a field decides whether a stored value still fits (as ``input_changes``)."""
+    values = [spec.get(trait, FIELD_DEFAULTS[trait]) for trait in FIELD_TRAITS]
+    return [sorted(v) if trait == "options" else v for trait, v in zip(FIELD_TRAITS, values)]
+
+
+async def plan_update(
+    session: AsyncSession, *, user: EndUser, integration: Integration,
+    workflow_ids: list[str], version_ids: list[str],
+) -> InstallPlan:
+    """What updating ``workflow_ids`` (default: every installed workflow of the integration)
+    to ``version_ids`` (default: each one's newest released version for this user, which
+    includes a released user-specific version from the Installation Manager) would ask.
+
+    Not installed yet: the plain install plan (``Alloy.update`` then installs).
+
+    Raises:
+        NotFound: a workflow that is not part of the integration (``workflow_not_found``),
+            or a version that is not a released version of one of the workflows for this
+            user (``version_not_found``).
+    """
+    existing = await installation_for(session, user, integration)
+    if existing is None:
+        return await plan_install(session, user=user, integration=integration, workflow_ids=workflow_ids or None)
+    by_id = {str(w.id): w for w in integration.workflows}
+    installed = {str(w.workflow_id): w for w in existing.workflows}
+    if any(w not in by_id for w in workflow_ids):
+        raise NotFound("Workflow not found", code="workflow_not_found")
+    targets = [by_id[w] for w in workflow_ids] if workflow_ids else [by_id[w] for w in installed if w in by_id]
+    pinned = _pinned_versions(targets, version_ids, user)
+    planned, asked, ask_credentials = [], {}, False
+    for workflow in targets:
+        new = pinned.get(workflow.id) or newest_released(workflow.versions, user.id)
+        if new is None:
+            continue
+        copy = installed.get(str(workflow.id))
+        old = copy.workflow_version if copy is not None else None
+        planned.append(PlannedWorkflow(str(workflow.id), workflow.name, new, old.version if old else None))
+        for spec in fields_to_ask(old, new):
+            asked.setdefault(spec["name"], spec)
+        ask_credentials |= old is not None and any(c.startswith("new app") for c in input_changes(old, new))
+    return InstallPlan(
+        isv=await session.get(Isv, integration.isv_id), user=user, integration=integration, app=app_for(integration),
+        workflows=tuple(planned), configurable_fields=tuple(asked.values()), existing=existing,
+        ask_credentials=ask_credentials, update=True,
+    )
+
+
+def _pinned_versions(workflows: list[Workflow], version_ids: list[str], user: EndUser) -> dict[Any, WorkflowVersion]:
+    """{workflow id: version} for the ``versionId``s given; each must be a released version
+    of one of ``workflows`` that applies to ``user``."""
+    usable = {
+        str(v.id): v
+        for w in workflows
+        for v in w.versions
+        if v.status == RELEASED and v.user_id in (None, user.id)
+    }
+    if any(v not in usable for v in version_ids):
+        raise NotFound("Workflow version not found", code="version_not_found")
+    return {usable[v].workflow_id: usable[v] for v in version_ids}
