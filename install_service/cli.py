@@ -86,9 +86,9 @@ def isv() -> None:
 @click.option("--name", required=True)
 @click.option("--webhook-url", default=None)
 @click.option("--allowed-origin", "allowed_origins", multiple=True, help="Repeatable.")
-@click.option("--json", "as_json", is_flag=True, help="Print {isvId, apiKey, webhookSecret}.")
+@click.option("--json", "as_json", is_flag=True, help="Print {isvId, apiKey, productionApiKey, webhookSecret}.")
 def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, ...], as_json: bool) -> None:
-    """Create an ISV; its API key and webhook secret are printed once."""
+    """Create an ISV; its development and production API keys and webhook secret are printed once."""
     from install_service.errors import ServiceError
     from install_service.isvs.services import create_isv
 
@@ -106,13 +106,18 @@ def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, .
         )
     except ServiceError as exc:
         raise click.UsageError(exc.message) from exc
-    out = {"isvId": str(created.isv.id), "apiKey": created.api_key, "webhookSecret": created.webhook_secret}
+    out = {
+        "isvId": str(created.isv.id),
+        "apiKey": created.api_key,
+        "productionApiKey": created.production_api_key,
+        "webhookSecret": created.webhook_secret,
+    }
     if as_json:
         click.echo(json.dumps(out))
     else:
         for key, value in out.items():
             click.echo(f"{key}: {value}")
-        click.echo("Store the API key and webhook secret now: they are not shown again.")
+        click.echo("Store the API keys and webhook secret now: they are not shown again.")
 
 
 @isv.command("rotate-webhook-secret")
@@ -131,6 +136,28 @@ def isv_rotate_webhook_secret(isv_id: str, as_json: bool) -> None:
     secret, expires = asyncio.run(_in_session(settings, work))
     out = {"webhookSecret": secret, "previousSecretExpiresAt": expires.isoformat().replace("+00:00", "Z")}
     click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
+
+
+@isv.command("rotate-api-key")
+@click.option("--isv", "isv_id", required=True, help="The isvId whose key to rotate.")
+@click.option("--environment", required=True, type=click.Choice(["development", "production"]))
+@click.option("--json", "as_json", is_flag=True, help="Print {apiKey, environment}.")
+def isv_rotate_api_key(isv_id: str, environment: str, as_json: bool) -> None:
+    """New API key for one environment; the old key stops working at once (401)."""
+    from install_service.isvs.services import rotate_api_key
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def work(session):  # noqa: ANN001, ANN202
+        return await rotate_api_key(session, await _isv(session, isv_id), environment)
+
+    out = {"apiKey": asyncio.run(_in_session(settings, work)), "environment": environment}
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        click.echo("\n".join(f"{k}: {v}" for k, v in out.items()))
+        click.echo("Store the new API key now: it is not shown again, and the old one no longer works.")
 
 
 async def _isv(session, isv_id: str):  # noqa: ANN001, ANN202

@@ -70,10 +70,15 @@ class IsvFixture:
     api_key: str
     webhook_secret: str
     integration_id: str
+    production_api_key: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def production_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.production_api_key}"}
 
 
 async def make_isv(settings: Settings, name: str, webhook_url: str | None, origins: list[str] | None = None) -> IsvFixture:
@@ -89,7 +94,10 @@ async def make_isv(settings: Settings, name: str, webhook_url: str | None, origi
             await session.commit()
     finally:
         await config.get_engine().dispose()
-    return IsvFixture(str(created.isv.id), created.api_key, created.webhook_secret, report.integration_ids["acme-bigcommerce"])
+    return IsvFixture(
+        str(created.isv.id), created.api_key, created.webhook_secret, report.integration_ids["acme-bigcommerce"],
+        production_api_key=created.production_api_key,
+    )
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import ApiKey, Isv
@@ -16,13 +17,21 @@ from install_service.errors import InvalidInput, Unauthorized
 from install_service.security.api_keys import generate_api_key, hash_api_key
 from install_service.webhooks.ssrf import check_webhook_url
 
+PRODUCTION = "production"
+ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
+
 
 @dataclass(frozen=True, slots=True)
 class CreatedIsv:
-    """A new ISV with its secrets, which are shown this once and never again."""
+    """A new ISV with its secrets, which are shown this once and never again.
+
+    ``api_key`` is the development key and ``production_api_key`` the production one: users
+    (and all under them) made with one key are invisible to the other.
+    """
 
     isv: Isv
     api_key: str
+    production_api_key: str
     webhook_secret: str
 
 
@@ -55,7 +64,8 @@ async def create_isv(
     webhook_url: str | None = None,
     allow_private_webhooks: bool = False,
 ) -> CreatedIsv:
-    """Create an ISV with a development API key and a webhook secret (not committed).
+    """Create an ISV with a development and a production API key and a webhook secret
+    (not committed).
 
     Raises:
         InvalidInput: no name, an allowed origin that is not an origin, or an unsafe
@@ -73,8 +83,12 @@ async def create_isv(
     )
     session.add(isv)
     await session.flush()
-    api_key = await add_api_key(session, isv, DEVELOPMENT)
-    return CreatedIsv(isv=isv, api_key=api_key, webhook_secret=secret)
+    return CreatedIsv(
+        isv=isv,
+        api_key=await add_api_key(session, isv, DEVELOPMENT),
+        production_api_key=await add_api_key(session, isv, PRODUCTION),
+        webhook_secret=secret,
+    )
 
 
 async def add_api_key(session: AsyncSession, isv: Isv, environment: str) -> str:
@@ -90,6 +104,23 @@ async def add_api_key(session: AsyncSession, isv: Isv, environment: str) -> str:
     )
     await session.flush()
     return key
+
+
+async def rotate_api_key(session: AsyncSession, isv: Isv, environment: str) -> str:
+    """Revoke every live API key of ``environment`` (they answer 401 from the commit on)
+    and return a new one, in clear, once.
+
+    Raises:
+        InvalidInput: ``environment`` is not "development" or "production".
+    """
+    if environment not in ENVIRONMENTS:
+        raise InvalidInput(f"environment must be one of {', '.join(ENVIRONMENTS)}")
+    await session.execute(
+        update(ApiKey)
+        .where(ApiKey.isv_id == isv.id, ApiKey.environment == environment, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return await add_api_key(session, isv, environment)
 
 
 async def authenticate(session: AsyncSession, api_key: str | None) -> IsvContext:

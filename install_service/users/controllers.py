@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from typing import Annotated
+
+from litestar import Controller, delete, get, post, put
 from litestar.di import Provide
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service.db.models import EndUser
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.security.user_tokens import UserTokens
-from install_service.users.schemas import CreatedUser, CreateUser, User, UserList, UserToken
+from install_service.users.pagination import page_size
+from install_service.users.schemas import (
+    BatchCreated,
+    BatchError,
+    BatchResult,
+    CreatedUser,
+    CreateUser,
+    CreateUsers,
+    Success,
+    UpdateUser,
+    User,
+    UserList,
+    UserToken,
+)
 from install_service.users.services import UserService
 
 
@@ -17,37 +34,70 @@ async def provide_user_service(db_session: AsyncSession) -> UserService:
     return UserService(session=db_session)
 
 
-def _user(row) -> User:  # noqa: ANN001
+def _user(row: EndUser) -> User:
     return User(
         user_id=str(row.id), username=row.username, full_name=row.full_name, created_at=row.created_at
     )
 
 
 class UsersController(Controller):
-    """Create and read end users; mint their JWTs."""
+    """Create, read, change and delete end users; mint their JWTs. Wherever a path takes a
+    ``userId`` (``user_ref``), the username works too."""
 
     tags = ["Users"]
-    dependencies = {"isv": Provide(provide_isv), "users": Provide(provide_user_service)}
+    # Not "users": Litestar would take a bad body field "users" for a failed dependency (500).
+    dependencies = {"isv": Provide(provide_isv), "user_service": Provide(provide_user_service)}
 
     @post("/users", summary="Create a user")
-    async def create_user(self, data: CreateUser, isv: IsvContext, users: UserService) -> CreatedUser:
+    async def create_user(self, data: CreateUser, isv: IsvContext, user_service: UserService) -> CreatedUser:
         """201 ``{"userId"}``; 409 when the username exists; 422 without a username."""
-        user = await users.create_user(isv, data.username, data.full_name)
+        user = await user_service.create_user(isv, data.username, data.full_name)
         return CreatedUser(user_id=str(user.id))
 
+    @post("/users/batch", summary="Create many users")
+    async def create_users(self, data: CreateUsers, isv: IsvContext, user_service: UserService) -> BatchResult:
+        """201 with the users created and, in ``errors``, each username refused (taken, or
+        repeated in the batch); 422 for no users, over 1000, or an invalid entry."""
+        batch = await user_service.create_users(isv, [(u.username, u.full_name) for u in data.users])
+        return BatchResult(
+            data=[BatchCreated(user_id=str(u.id), username=u.username) for u in batch.created],
+            errors=[BatchError(username=name, message=message) for name, message in batch.refused],
+        )
+
     @get("/users", summary="List users")
-    async def list_users(self, isv: IsvContext, users: UserService) -> UserList:
-        return UserList(data=[_user(u) for u in await users.list_users(isv)])
+    async def list_users(
+        self,
+        isv: IsvContext,
+        user_service: UserService,
+        limit: Annotated[str | None, QueryParameter(name="limit")] = None,
+        cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
+    ) -> UserList:
+        """``{"data", "nextCursor"}``, oldest first; ``limit`` 1 to 1000 (default 100, else
+        422); pass ``nextCursor`` back as ``cursor`` for the next page (null on the last)."""
+        page = await user_service.list_users(isv, limit=page_size(limit), cursor=cursor)
+        return UserList(data=[_user(u) for u in page.users], next_cursor=page.next_cursor)
 
     @get("/users/{user_ref:str}", summary="Get a user")
-    async def get_user(self, user_ref: str, isv: IsvContext, users: UserService) -> User:
+    async def get_user(self, user_ref: str, isv: IsvContext, user_service: UserService) -> User:
         """``user_ref`` is the ``userId`` or the ``username``."""
-        return _user(await users.get_user(isv, user_ref))
+        return _user(await user_service.get_user(isv, user_ref))
+
+    @put("/users/{user_ref:str}", summary="Update a user")
+    async def update_user(self, user_ref: str, data: UpdateUser, isv: IsvContext, user_service: UserService) -> User:
+        """The changed user; 409 when the new username is taken, 422 for an empty one."""
+        user = await user_service.update_user(isv, user_ref, username=data.username, full_name=data.full_name)
+        return _user(user)
+
+    @delete("/users/{user_ref:str}", status_code=200, summary="Delete a user")
+    async def delete_user(self, user_ref: str, isv: IsvContext, user_service: UserService) -> Success:
+        """``{"success": true}``; the user's credentials, installations and links go too."""
+        await user_service.delete_user(isv, user_ref)
+        return Success()
 
     @get(["/users/{user_ref:str}/token", "/user/{user_ref:str}/token"], summary="Mint a user JWT")
     async def user_token(
-        self, user_ref: str, isv: IsvContext, users: UserService, user_tokens: UserTokens
+        self, user_ref: str, isv: IsvContext, user_service: UserService, user_tokens: UserTokens
     ) -> UserToken:
         """``{"token"}``: an EdDSA JWT for the frontend SDK, valid for 3600 s."""
-        user = await users.get_user(isv, user_ref)
+        user = await user_service.get_user(isv, user_ref)
         return UserToken(token=user_tokens.mint(user_id=str(user.id), isv_id=str(isv.isv.id)))

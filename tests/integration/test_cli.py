@@ -57,6 +57,7 @@ async def test_isv_create_prints_its_id_and_secrets_as_json(run, database_url: s
     assert set(created) >= {"isvId", "apiKey", "webhookSecret"}
     uuid.UUID(created["isvId"])
     assert created["apiKey"].startswith("isk_dev_") and created["webhookSecret"].startswith("whsec_")
+    assert created["productionApiKey"].startswith("isk_prod_")
     assert await count(database_url, "isv") == 1
     second = create_isv(run)
     assert second["isvId"] != created["isvId"] and second["apiKey"] != created["apiKey"]
@@ -112,3 +113,49 @@ async def test_rotate_webhook_secret_prints_a_new_secret_and_keeps_the_old_for_a
     assert rotated["webhookSecret"].startswith("whsec_") and rotated["webhookSecret"] != created["webhookSecret"]
     assert rotated["previousSecretExpiresAt"].endswith("Z")
     assert_readable_failure(run("isv", "rotate-webhook-secret", "--isv", "not-a-uuid"), "No ISV with id not-a-uuid")
+
+
+def bearer(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+async def test_isv_create_gives_two_working_keys_each_seeing_only_its_users(run, client) -> None:
+    created = create_isv(run)
+    dev, prod = bearer(created["apiKey"]), bearer(created["productionApiKey"])
+    assert (await client.post("/2023-12/users", json={"username": "dev-user"}, headers=dev)).status_code == 201
+    assert (await client.post("/2023-12/users", json={"username": "prod-user"}, headers=prod)).status_code == 201
+    for headers, username in ((dev, "dev-user"), (prod, "prod-user")):
+        listed = await client.get("/2023-12/users", headers=headers)
+        assert [u["username"] for u in listed.json()["data"]] == [username]
+
+
+@pytest.mark.parametrize(("environment", "key_field"), [("development", "apiKey"), ("production", "productionApiKey")])
+async def test_rotate_api_key_prints_a_new_key_and_revokes_the_old(run, client, environment: str, key_field: str) -> None:
+    created = create_isv(run)
+    other_field = "productionApiKey" if key_field == "apiKey" else "apiKey"
+    assert (await client.post("/2023-12/users", json={"username": "gregg"}, headers=bearer(created[key_field]))).status_code == 201
+
+    done = run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", environment, "--json")
+    assert done.returncode == 0, done.stderr
+    rotated = json.loads(done.stdout)
+    assert rotated["environment"] == environment and rotated["apiKey"] != created[key_field]
+    assert rotated["apiKey"].startswith("isk_dev_" if environment == "development" else "isk_prod_")
+
+    old = await client.get("/2023-12/users", headers=bearer(created[key_field]))
+    assert old.status_code == 401 and old.json()["code"] == "unauthorized"
+    new = await client.get("/2023-12/users", headers=bearer(rotated["apiKey"]))
+    assert [u["username"] for u in new.json()["data"]] == ["gregg"]
+    untouched = await client.get("/2023-12/users", headers=bearer(created[other_field]))
+    assert untouched.status_code == 200 and untouched.json()["data"] == []
+
+    plain = run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", environment)
+    assert plain.returncode == 0 and "apiKey: isk_" in plain.stdout
+    assert (await client.get("/2023-12/users", headers=bearer(rotated["apiKey"]))).status_code == 401
+
+
+async def test_rotate_api_key_refuses_unknown_isvs_and_environments_readably(run, client) -> None:
+    created = create_isv(run)
+    assert_readable_failure(run("isv", "rotate-api-key", "--isv", "not-a-uuid", "--environment", "production"), "No ISV with id not-a-uuid")
+    assert_readable_failure(run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", "staging"), "staging")
+    for key in (created["apiKey"], created["productionApiKey"]):
+        assert (await client.get("/2023-12/users", headers=bearer(key))).status_code == 200
