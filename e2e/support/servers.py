@@ -112,10 +112,13 @@ class HostPages(_Server):
 
     ``/host?token=&integrationId=``: a page that opens the modal through embedded.js.
     ``/frame?src=``: a page that frames ``src`` directly (Alloy's own SDK style).
+    ``/page/<name>?token=``: a page a test registered in ``pages`` (``{service}`` and
+    ``{token}`` are filled in: the service's URL, and the token as a JS string literal).
     """
 
     def __init__(self, service_url: str, port: int = 0) -> None:
         self.service_url = service_url
+        self.pages: dict[str, str] = {}
         super().__init__(port)
 
     @property
@@ -133,6 +136,9 @@ class HostPages(_Server):
             )
         elif url.path == "/frame":
             page = FRAME_PAGE.format(src=html.escape(query.get("src", "")))
+        elif url.path.startswith("/page/") and url.path[len("/page/"):] in self.pages:
+            template = self.pages[url.path[len("/page/"):]]
+            page = template.replace("{service}", html.escape(self.service_url)).replace("{token}", _js(query.get("token", "")))
         else:
             return 404, "text/plain", b"not found"
         return 200, "text/html; charset=utf-8", page.encode()
