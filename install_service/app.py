@@ -32,6 +32,7 @@ from install_service.errors import (
 from install_service.installs.controllers import ModalController
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
+from install_service.openapi import document_errors
 from install_service.ratelimits import rate_limit_middleware, too_many_requests_to_json
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: internal_error_to_json,
         },
         lifespan=[lifespan],
+        on_startup=[lambda app: document_errors(app, tuple(f"/{v}/" for v in API_VERSIONS))],
         openapi_config=OpenAPIConfig(title="install-service", version="0.1.0", path="/schema"),
         debug=settings.debug,
     )
