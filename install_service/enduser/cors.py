@@ -62,11 +62,8 @@ class EndUserCorsMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         headers = Headers.from_scope(scope)
         raw_origin = headers.get("origin")
-        if raw_origin is None:
-            await next_app(scope, receive, send)
-            return
         origin = services.request_origin(raw_origin)
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if raw_origin is not None and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await (await self._preflight(origin, raw_origin))(scope, receive, send)
             return
 
@@ -99,7 +96,10 @@ class EndUserCorsMiddleware(ASGIMiddleware):
         )
 
     async def _cors_headers(self, scope: Scope, origin: str | None) -> dict[str, str]:
-        """``Vary: Origin`` always; the allow headers when ``origin`` may read this answer."""
+        """``Vary: Origin`` always (caches must not serve one origin's answer to another);
+        the allow headers when ``origin`` may read this answer."""
+        if origin is None:
+            return {"Vary": "Origin"}
         state = scope.get("state") or {}
         if CORS_ORIGINS_STATE_KEY in state:
             allowed = services.is_listed(origin, state[CORS_ORIGINS_STATE_KEY])

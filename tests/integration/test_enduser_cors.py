@@ -53,6 +53,8 @@ async def test_a_listed_origin_reads_answers_and_errors(client, isv: IsvFixture)
     assert error.status_code == 404 and error.headers["access-control-allow-origin"] == HOST_ORIGIN
     unauthenticated = await client.get("/2024-03/workflows", headers={"Origin": HOST_ORIGIN, "x-alloy-user-token": "bad"})
     assert unauthenticated.status_code == 401 and unauthenticated.headers["access-control-allow-origin"] == HOST_ORIGIN
+    no_origin = await client.get("/2024-03/workflows", headers={"x-alloy-user-token": token})
+    assert "access-control-allow-origin" not in no_origin.headers and no_origin.headers["vary"] == "Origin"
 
 
 @pytest.mark.parametrize("origin", LOOK_ALIKES)
