@@ -19,6 +19,7 @@ from uuid_utils.compat import uuid7
 from install_service.catalog.connectors import App, validate_values
 from install_service.catalog.services import app_for, installation_for
 from install_service.credentials.services import build_credential
+from install_service.workflows.versions import newest_released
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -78,7 +79,8 @@ async def plan_install(
     session: AsyncSession, *, user: EndUser, integration: Integration, workflow_ids: list[str] | None = None
 ) -> InstallPlan:
     """The workflows to install (all of the integration's, or the given subset), each at
-    its newest released version.
+    its newest released version for this user (a released user-specific version from the
+    Installation Manager counts).
 
     Raises:
         NotFound: a workflow id is not part of the integration.
@@ -94,7 +96,7 @@ async def plan_install(
     planned = tuple(
         PlannedWorkflow(str(w.id), w.name, latest)
         for w in wanted
-        if (latest := w.latest_released()) is not None
+        if (latest := newest_released(w.versions, user.id)) is not None
     )
     if not planned:
         raise InvalidInput(f"{integration.name} has no released workflow to install yet", code="nothing_released")
