@@ -27,9 +27,9 @@ from install_service.errors import NotFound, ServiceError, Unauthorized
 from install_service.installs import services, updates
 from install_service.installs.pages import USER_TOKEN_HEADER, error_page, page_headers
 from install_service.security.credential_crypto import CredentialCipher
-from install_service.security.user_tokens import InvalidUserToken, UserTokens
+from install_service.enduser.dependencies import user_for_token
+from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
-from install_service.ids import parse_id
 
 TOKEN_PROBLEMS = {
     "missing": "This install window was opened without a user token.",
@@ -57,15 +57,15 @@ async def authenticate(session: AsyncSession, user_tokens: UserTokens, token: st
     """The end user behind ``token``, who must belong to the integration's ISV.
 
     Raises:
-        Unauthorized: missing, expired, tampered or unsigned token, or another ISV's user.
+        Unauthorized: missing, expired, tampered or unsigned token, a deleted user, or
+            another ISV's user; worded for the person looking at the modal.
     """
     try:
-        claims = user_tokens.verify(token)
-    except InvalidUserToken as exc:
-        raise Unauthorized(TOKEN_PROBLEMS.get(exc.reason, "This install window's user token is not valid."), code=f"token_{exc.reason.replace(' ', '_')}") from exc
-    user_id = parse_id(claims.user_id)
-    user = user_id and await session.get(EndUser, user_id)
-    if user is None or str(user.isv_id) != claims.isv_id or user.isv_id != isv.id:
+        user = await user_for_token(session, user_tokens, token)
+    except Unauthorized as exc:
+        message = TOKEN_PROBLEMS.get(exc.code.removeprefix("token_"), "This install window's user token is not valid.")
+        raise Unauthorized(message, code=exc.code) from exc
+    if user.isv_id != isv.id:
         raise Unauthorized("This user token is not valid for this integration.", code="token_wrong_isv")
     return user
 
