@@ -131,3 +131,20 @@ async def test_another_isv_sees_none_of_it(client, isv: IsvFixture, other_isv: I
     ]
     assert await installations(client, other_isv) == []
     assert [v["status"] for v in await versions_of(client, isv, workflow_id, first)] == ["released", "draft"]
+
+
+async def test_the_other_environment_sees_none_of_it(client, isv: IsvFixture) -> None:
+    """Installations and user-specific versions belong to the environment of their user."""
+    first, _, installation_id, workflow_id = await two_users(client, isv)  # development users
+    made = (await user_draft(client, isv, installation_id, workflow_id)).json()
+    production = isv.production_headers
+
+    listed = await client.get(f"{BASE}/integrations/{isv.integration_id}/installations", headers=production)
+    assert listed.status_code == 200 and listed.json()["data"] == []
+    answers = [
+        await client.post(f"{BASE}/installations/{installation_id}/workflows/{workflow_id}/versions", headers=production),
+        await client.put(f"{BASE}/workflows/{workflow_id}/versions/{made['versionId']}/release", headers=production),
+        await client.get(f"{BASE}/workflows/{workflow_id}/versions", params={"userId": first}, headers=production),
+    ]
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert [v["status"] for v in await versions_of(client, isv, workflow_id, first)] == ["released", "draft"]
