@@ -13,7 +13,6 @@ from litestar.datastructures import State
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, TooManyRequestsException
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -32,7 +31,7 @@ from install_service.errors import (
 from install_service.installs.controllers import ModalController
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
-from install_service.openapi import document_errors
+from install_service.openapi import document_errors, openapi_config
 from install_service.ratelimits import rate_limit_middleware, too_many_requests_to_json
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
@@ -132,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         lifespan=[lifespan],
         on_startup=[lambda app: document_errors(app, tuple(f"/{v}/" for v in API_VERSIONS))],
-        openapi_config=OpenAPIConfig(title="install-service", version="0.1.0", path="/schema"),
+        openapi_config=openapi_config(version="0.1.0"),
         debug=settings.debug,
     )
 

@@ -9,7 +9,8 @@ the spec's "Conventions" (``{"message", "code"}``; 400, 401, 404, 409, 422, 429)
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.openapi.spec import Components, OpenAPIMediaType, OpenAPIResponse, Reference, Schema
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, OpenAPIMediaType, OpenAPIResponse, Reference, Schema, SecurityScheme
 from litestar.openapi.spec.enums import OpenAPIType
 
 ERROR_SCHEMA = "Error"
@@ -22,6 +23,28 @@ COMMON_ERRORS = {
 }
 WRITE_ERRORS = {"409": "Conflicts with the current state (e.g. a duplicate username, a credential in use)"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+def openapi_config(version: str) -> OpenAPIConfig:
+    """``/schema``: the document, with the two ways to authenticate (spec, "Conventions"):
+    the ISV's API key as a bearer token, or an end user's JWT in ``x-alloy-user-token``
+    (the end-user routes)."""
+    return OpenAPIConfig(
+        title="install-service",
+        version=version,
+        path="/schema",
+        description="The Alloy Embedded API, self-hosted. Errors are {\"message\", \"code\"}.",
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer", description="The ISV's API key"),
+                "userToken": SecurityScheme(
+                    type="apiKey", name="x-alloy-user-token", security_scheme_in="header",
+                    description="An end user's JWT from GET /users/{userId}/token (end-user routes only)",
+                ),
+            }
+        ),
+        security=[{"apiKey": []}, {"userToken": []}],
+    )
 
 
 def document_errors(app: Litestar, prefixes: tuple[str, ...]) -> None:

@@ -53,7 +53,11 @@ def test_every_isv_route_is_documented_with_its_errors(service_url: str) -> None
     ):
         assert any(p == path or p.startswith(path.split("{")[0]) for p in paths), path
     create_user = paths["/2023-12/users"]["post"]
-    assert "requestBody" in create_user and {"201", "409"} <= set(create_user["responses"])
+    assert "requestBody" in create_user and {"201", "401", "409", "422"} <= set(create_user["responses"])
+    error = create_user["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert document["components"]["schemas"][error]["required"] == ["message", "code"]
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["apiKey"]["scheme"] == "bearer" and schemes["userToken"]["name"] == "x-alloy-user-token"
 
 
 def test_generated_calls_never_get_a_server_error(api_schema, service_url: str) -> None:
