@@ -74,6 +74,7 @@ class DeliveryWorker:
         self._transport = transport
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
         # A claimed delivery whose worker died is free again after the lease: the timeout plus
         # a margin (the timeout itself, at most 15 s) for writing the result down.
@@ -81,7 +82,12 @@ class DeliveryWorker:
         self._lease = timedelta(seconds=timeout + min(timeout, MAX_LEASE_MARGIN_S))
 
     def wake(self) -> None:
-        self._wakeup.set()
+        """Look at the outbox now. Thread-safe: commits call this from whichever thread (and
+        event loop) they ran in, which need not be the worker's."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._wakeup.set)
 
     async def open(self) -> None:
         """Open the HTTP client; enough for driving ``run_once`` by hand (tests, tools)."""
@@ -95,6 +101,7 @@ class DeliveryWorker:
     async def start(self) -> None:
         """Open the client and run the delivery loop until ``stop()``."""
         await self.open()
+        self._loop = asyncio.get_running_loop()
         add_waker(self.wake)
         self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
 
