@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -28,6 +29,17 @@ HOST_ORIGIN = "http://localhost:9100"  # a stand-in for the ISV's frontend origi
 def _backends() -> list:
     require_postgres_in_ci()
     return ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.skipif(not postgres_available(), reason="no throwaway PostgreSQL (run `make test`)")])]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_advanced_alchemy_key_registries() -> Iterator[None]:
+    """advanced-alchemy remembers the key names of every ``SQLAlchemyAsyncConfig`` ever made
+    in class-level sets, to give two configs in one app distinct names, and finds a free
+    name by recursion: after ~1000 configs in one test process that overflows the stack.
+    A server makes one or two; each test here starts with empty sets."""
+    yield
+    for registry in ("_SESSION_SCOPE_KEY_REGISTRY", "_ENGINE_APP_STATE_KEY_REGISTRY", "_SESSIONMAKER_APP_STATE_KEY_REGISTRY"):
+        getattr(SQLAlchemyAsyncConfig, registry).clear()
 
 
 @pytest.fixture(params=_backends())
