@@ -124,8 +124,9 @@ class DeliveryWorker:
                 sent = 0
             if sent:
                 continue
+            idle_s = await self._idle_wait_s()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), await self._idle_wait_s())
+                await asyncio.wait_for(self._wakeup.wait(), idle_s)
 
     async def _idle_wait_s(self) -> float:
         """Sleep until the next due delivery, at most the poll interval."""
