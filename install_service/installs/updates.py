@@ -16,20 +16,7 @@ from install_service.db.models import EndUser, Integration, Isv, Workflow, Workf
 from install_service.db.models.catalog import RELEASED
 from install_service.errors import NotFound
 from install_service.installs.services import InstallPlan, PlannedWorkflow, plan_install
-from install_service.workflows.versions import FIELD_DEFAULTS, FIELD_TRAITS, input_changes, newest_released
-
-
-def fields_to_ask(old: WorkflowVersion | None, new: WorkflowVersion) -> list[dict[str, Any]]:
-    """The configurable fields of ``new`` that are new, or whose type, required-ness or
-    options changed since ``old`` (all of them when there is no ``old``)."""
-    before = {f["name"]: f for f in old.configurable_fields} if old is not None else {}
-    return [f for f in new.configurable_fields if f["name"] not in before or _traits(before[f["name"]]) != _traits(f)]
-
-
-def _traits(spec: dict[str, Any]) -> list[Any]:
-    """What of a field decides whether a stored value still fits (as ``input_changes``)."""
-    values = [spec.get(trait, FIELD_DEFAULTS[trait]) for trait in FIELD_TRAITS]
-    return [sorted(v) if trait == "options" else v for trait, v in zip(FIELD_TRAITS, values)]
+from install_service.workflows.versions import fields_to_ask, input_changes, newest_released
 
 
 async def plan_update(

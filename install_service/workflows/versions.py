@@ -60,6 +60,17 @@ def input_changes(old: VersionInputs, new: VersionInputs) -> list[str]:
     return changes
 
 
+def fields_to_ask(old: VersionInputs | None, new: VersionInputs) -> list[dict[str, Any]]:
+    """The configurable fields of ``new`` that an update to it must ask for: new ones, and
+    those whose type, required-ness or options changed since ``old`` (every field of
+    ``new`` when there is no ``old``). Used by the modal's update mode."""
+    before = {f["name"]: f for f in old.configurable_fields} if old is not None else {}
+    return [
+        f for f in new.configurable_fields
+        if f["name"] not in before or any(_trait(before[f["name"]], t) != _trait(f, t) for t in FIELD_TRAITS)
+    ]
+
+
 def newest_released(versions: Sequence[VersionLike], user_id: UUID | None = None) -> VersionLike | None:
     """The highest-numbered released version that applies to ``user_id``: an ISV-wide one,
     or one made for that user in the Installation Manager. Other users' user-specific

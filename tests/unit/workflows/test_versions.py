@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from install_service.workflows.versions import apps_of, input_changes, newest_released
+from install_service.workflows.versions import apps_of, fields_to_ask, input_changes, newest_released
 
 BIGCOMMERCE_TRIGGER = {"id": "t", "type": "appTrigger", "app": "bigcommerce", "event": "order created"}
 STREAM = {"id": "s", "type": "streamData", "config": {"url": "https://acme.example.com/a"}}
@@ -103,3 +103,13 @@ def test_a_users_own_released_version_is_their_newest_until_the_isv_releases_a_l
 
     assert newest_released(versions, me).version == 2
     assert newest_released([*versions, Version(3)], me).version == 3
+
+
+def test_an_update_asks_only_for_new_or_changed_fields() -> None:
+    region = {"name": "region", "label": "Region"}
+    relabelled = {**STATUS, "label": "Status"}
+    narrowed = {**STATUS, "options": ["paid"]}
+
+    assert fields_to_ask(Inputs(), Inputs(configurable_fields=[relabelled, region])) == [region]
+    assert fields_to_ask(Inputs(), Inputs(configurable_fields=[narrowed])) == [narrowed]
+    assert fields_to_ask(None, Inputs(configurable_fields=[STATUS, region])) == [STATUS, region]
