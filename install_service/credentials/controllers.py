@@ -12,11 +12,11 @@ from install_service.credentials.schemas import (
     CreatedCredential,
     CredentialList,
     CredentialListing,
-    Deleted,
 )
 from install_service.credentials.services import CredentialService
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
+from install_service.responses import Success
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
 
@@ -75,8 +75,8 @@ class CredentialsController(Controller):
     @delete("/{credential_id:str}", status_code=200, summary="Delete a user's credential")
     async def delete_credential(
         self, user_ref: str, credential_id: str, isv: IsvContext, credentials: CredentialService
-    ) -> Deleted:
+    ) -> Success:
         """``{"success": true}``; 404 when the credential is not this user's; 409
         ``credential_in_use`` while an installation uses it."""
         await credentials.delete_credential(isv, user_ref, credential_id)
-        return Deleted()
+        return Success()

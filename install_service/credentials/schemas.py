@@ -31,6 +31,3 @@ class CredentialListing(msgspec.Struct, rename="camel"):
 class CredentialList(msgspec.Struct):
     data: list[CredentialListing]
 
-
-class Deleted(msgspec.Struct):
-    success: bool = True

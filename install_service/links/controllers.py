@@ -27,6 +27,7 @@ from install_service.isvs.services import IsvContext
 from install_service.links import services
 from install_service.links.schemas import InstallUrl, Link, LinkList
 from install_service.links.tokens import LinkTokens
+from install_service.responses import Success
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
 from install_service.users.services import UserService
@@ -74,9 +75,9 @@ class LinksController(Controller):
         ])
 
     @delete("/links/{link_id:str}", status_code=200, summary="Revoke an install link")
-    async def revoke(self, link_id: str, isv: IsvContext, db_session: AsyncSession) -> dict[str, bool]:
+    async def revoke(self, link_id: str, isv: IsvContext, db_session: AsyncSession) -> Success:
         await services.revoke(db_session, isv, link_id)
-        return {"success": True}
+        return Success()
 
 
 class HostedInstallController(Controller):

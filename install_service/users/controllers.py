@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service.db.models import EndUser
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
+from install_service.responses import Success
 from install_service.security.user_tokens import UserTokens
 from install_service.users.pagination import page_size
 from install_service.users.schemas import (
@@ -21,7 +22,6 @@ from install_service.users.schemas import (
     CreatedUser,
     CreateUser,
     CreateUsers,
-    Success,
     UpdateUser,
     User,
     UserList,

@@ -68,6 +68,3 @@ class UserList(msgspec.Struct, rename="camel"):
 class UserToken(msgspec.Struct):
     token: str
 
-
-class Success(msgspec.Struct):
-    success: bool = True

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service.db.models import WebhookDelivery
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
+from install_service.responses import Success
 from install_service.webhooks import services
 from install_service.webhooks.schemas import Attempt, Delivery, DeliveryList, RotatedSecret
 
@@ -51,11 +52,11 @@ class WebhooksController(Controller):
         return _delivery(await services.get_delivery(db_session, isv.isv, delivery_id), with_attempts=True)
 
     @post("/deliveries/{delivery_id:str}/redeliver", status_code=202, summary="Send again now")
-    async def redeliver(self, delivery_id: str, isv: IsvContext, db_session: AsyncSession) -> dict[str, bool]:
+    async def redeliver(self, delivery_id: str, isv: IsvContext, db_session: AsyncSession) -> Success:
         """202 ``{"success": true}``: one more attempt now, with the same ``webhook-id``."""
         await services.redeliver(db_session, isv.isv, delivery_id)
         await db_session.commit()
-        return {"success": True}
+        return Success()
 
     @post("/secret/rotate", status_code=200, summary="Rotate the webhook signing secret")
     async def rotate_secret(self, isv: IsvContext, db_session: AsyncSession) -> RotatedSecret:

@@ -18,6 +18,7 @@ from install_service.enduser.dependencies import Caller, provide_caller
 from install_service.errors import InvalidInput
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
+from install_service.responses import Success
 from install_service.settings import Settings
 from install_service.users.services import UserService
 from install_service.workflows import services, version_services
@@ -25,7 +26,6 @@ from install_service.workflows.schemas import (
     CreatedVersion,
     NewVersion,
     ReleasedVersion,
-    Success,
     UserWorkflow,
     VersionDetail,
     VersionEdit,
@@ -78,17 +78,12 @@ class WorkflowsController(Controller):
     async def activate(self, data: UserWorkflow, caller: Caller, db_session: AsyncSession) -> Success:
         """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``; with
         a user token, ``userId`` may be left out (end-user API)."""
-        user = await caller.end_user(db_session, data.user_id)
-        await services.set_active(db_session, caller.isv.isv.id, user, data.workflow_id, True)
-        return Success()
+        return await _set_active(data, caller, db_session, active=True)
 
     @put("/workflows/deactivate", summary="Deactivate a user's workflow", dependencies={"caller": Provide(provide_caller)})
     async def deactivate(self, data: UserWorkflow, caller: Caller, db_session: AsyncSession) -> Success:
-        """404 ``workflow_not_found`` / ``workflow_not_installed`` / ``user_not_found``; with
-        a user token, ``userId`` may be left out (end-user API)."""
-        user = await caller.end_user(db_session, data.user_id)
-        await services.set_active(db_session, caller.isv.isv.id, user, data.workflow_id, False)
-        return Success()
+        """As ``activate``, switching the user's copy off."""
+        return await _set_active(data, caller, db_session, active=False)
 
     @put("/users/{user_ref:str}/deactivate-workflows", summary="Deactivate all of a user's workflows")
     async def deactivate_all(self, user_ref: str, isv: IsvContext, db_session: AsyncSession) -> Success:
@@ -158,3 +153,9 @@ def summary(version: WorkflowVersion) -> VersionSummary:
         released_at=version.released_at,
         user_specific=version.user_id is not None,
     )
+
+
+async def _set_active(data: UserWorkflow, caller: Caller, db_session: AsyncSession, *, active: bool) -> Success:
+    user = await caller.end_user(db_session, data.user_id)
+    await services.set_active(db_session, caller.isv.isv.id, user, data.workflow_id, active)
+    return Success()

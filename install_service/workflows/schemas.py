@@ -40,9 +40,6 @@ class UserWorkflow(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     user_id: str | None = None
 
 
-class Success(msgspec.Struct):
-    success: bool = True
-
 
 # ---- versions ----------------------------------------------------------------------------
 
