@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get
 from litestar.di import Provide
-from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog import services
 from install_service.catalog.schemas import IntegrationList, IntegrationListing
 from install_service.enduser.dependencies import Caller, provide_caller
-from install_service.errors import InvalidInput
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.settings import Settings
-from install_service.users.services import UserService
+from install_service.users.dependencies import UserIdQuery, required_user
 
 
 class IntegrationsController(Controller):
@@ -29,7 +25,7 @@ class IntegrationsController(Controller):
         caller: Caller,
         db_session: AsyncSession,
         settings: Settings,
-        user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
+        user_id: UserIdQuery = None,
     ) -> IntegrationList:
         """``{"data": [integration]}`` with ``installed``/``installedVersion`` for ``userId``
         (API key) or for the token's user (``x-alloy-user-token``, the end-user API)."""
@@ -45,15 +41,10 @@ class IntegrationsController(Controller):
         isv: IsvContext,
         db_session: AsyncSession,
         settings: Settings,
-        user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
+        user_id: UserIdQuery = None,
     ) -> IntegrationListing:
-        user = await _user(db_session, isv, user_id)
+        user = await required_user(db_session, isv, user_id)
         integration = await services.get_integration(db_session, isv.isv.id, integration_id)
         installation = await services.installation_for(db_session, user, integration)
         return services.describe(integration, installation, settings.public_url)
 
-
-async def _user(db_session: AsyncSession, isv: IsvContext, user_id: str | None):  # noqa: ANN202
-    if not user_id:
-        raise InvalidInput("userId is required", code="user_id_required")
-    return await UserService(session=db_session).get_user(isv, user_id)

@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service.db.models import EndUser, Isv
 from install_service.enduser import services
 from install_service.enduser.cors import CORS_ORIGINS_STATE_KEY
-from install_service.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from install_service.errors import Forbidden, NotFound, Unauthorized
 from install_service.ids import parse_id
 from install_service.installs.pages import USER_TOKEN_HEADER
 from install_service.isvs.dependencies import bearer_token
 from install_service.isvs.services import IsvContext, authenticate
 from install_service.security.user_tokens import InvalidUserToken, UserTokens
 from install_service.settings import Settings
-from install_service.users.services import UserService
+from install_service.users.dependencies import required_user
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +50,7 @@ class Caller:
             if user_ref and user_ref not in {str(self.user.id), self.user.username}:
                 raise NotFound("User not found", code="user_not_found")
             return self.user
-        if not user_ref:
-            raise InvalidInput("userId is required", code="user_id_required")
-        return await UserService(session=session).get_user(self.isv, user_ref)
+        return await required_user(session, self.isv, user_ref)
 
 
 async def user_for_token(session: AsyncSession, user_tokens: UserTokens, token: str | None) -> EndUser:

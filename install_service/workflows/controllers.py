@@ -5,22 +5,18 @@ Another ISV's workflow, version or user answers 404, never 403.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import Provide
-from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import EndUser, WorkflowVersion
 from install_service.enduser.dependencies import Caller, provide_caller
-from install_service.errors import InvalidInput
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
 from install_service.settings import Settings
-from install_service.users.services import UserService
+from install_service.users.dependencies import UserIdQuery, provide_optional_user, provide_user, required_user
 from install_service.workflows import services, version_services
 from install_service.workflows.schemas import (
     CreatedVersion,
@@ -34,24 +30,6 @@ from install_service.workflows.schemas import (
     WorkflowList,
     WorkflowListing,
 )
-
-UserIdQuery = Annotated[str | None, QueryParameter(name="userId")]
-
-
-async def provide_user(isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None) -> EndUser:
-    """The end user named by ``?userId=`` (id or username).
-
-    Raises:
-        InvalidInput: ``user_id_required`` (422) without it; NotFound ``user_not_found``.
-    """
-    if not user_id:
-        raise InvalidInput("userId is required", code="user_id_required")
-    return await UserService(session=db_session).get_user(isv, user_id)
-
-
-async def provide_optional_user(isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None) -> EndUser | None:
-    return await UserService(session=db_session).get_user(isv, user_id) if user_id else None
-
 
 class WorkflowsController(Controller):
     """A user's workflows: list, read, activate, deactivate, uninstall, upgrade."""
@@ -87,7 +65,7 @@ class WorkflowsController(Controller):
 
     @put("/users/{user_ref:str}/deactivate-workflows", summary="Deactivate all of a user's workflows")
     async def deactivate_all(self, user_ref: str, isv: IsvContext, db_session: AsyncSession) -> Success:
-        user = await UserService(session=db_session).get_user(isv, user_ref)
+        user = await required_user(db_session, isv, user_ref)
         await services.deactivate_all(db_session, user)
         return Success()
 
