@@ -18,8 +18,13 @@ from tests.support.receiver import Receiver
 
 SYSTEM_CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
 EXAMPLE_CATALOG = REPO_ROOT / "examples" / "acme-bigcommerce.yaml"
@@ -35,7 +40,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         if SYSTEM_CHROMIUM.exists():
-            browser = playwright.chromium.launch(executable_path=str(SYSTEM_CHROMIUM), args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=str(SYSTEM_CHROMIUM), args=CHROMIUM_ARGS
+            )
         else:
             browser = playwright.chromium.launch()
         yield browser
@@ -79,28 +86,54 @@ def fake_bigcommerce() -> Iterator[FakeBigCommerce]:
 
 
 @pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, fake_bigcommerce: FakeBigCommerce) -> Iterator[Service]:
+def service(
+    tmp_path_factory: pytest.TempPathFactory, receiver: Receiver, fake_bigcommerce: FakeBigCommerce
+) -> Iterator[Service]:
     """``install-service serve`` with ISV AcmeCo (created and loaded through the real CLI)."""
     tmp = tmp_path_factory.mktemp("service")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     host, other_host = HostPages(url), HostPages(url)
-    env = service_env({
-        "INSTALL_SERVICE_VAR_DIR": str(tmp / "var"),
-        "INSTALL_SERVICE_PUBLIC_URL": url,
-        "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": fake_bigcommerce.url,
-        "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
-        "INSTALL_SERVICE_WEBHOOK_RETRY_SCHEDULE": "0.5,1,2",
-    })
-    created = json.loads(run_cli(
-        ["isv", "create", "--name", "AcmeCo", "--allowed-origin", host.origin, "--webhook-url", receiver.url, "--json"], env
-    ))
-    loaded = json.loads(run_cli(["catalog", "load", str(EXAMPLE_CATALOG), "--isv", created["isvId"]], env))
-    process = ServiceProcess(["serve", "--host", "127.0.0.1", "--port", str(port)], env, url, tmp / "service.log").start()
+    env = service_env(
+        {
+            "INSTALL_SERVICE_VAR_DIR": str(tmp / "var"),
+            "INSTALL_SERVICE_PUBLIC_URL": url,
+            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": fake_bigcommerce.url,
+            "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "INSTALL_SERVICE_WEBHOOK_RETRY_SCHEDULE": "0.5,1,2",
+        }
+    )
+    created = json.loads(
+        run_cli(
+            [
+                "isv",
+                "create",
+                "--name",
+                "AcmeCo",
+                "--allowed-origin",
+                host.origin,
+                "--webhook-url",
+                receiver.url,
+                "--json",
+            ],
+            env,
+        )
+    )
+    loaded = json.loads(
+        run_cli(["catalog", "load", str(EXAMPLE_CATALOG), "--isv", created["isvId"]], env)
+    )
+    process = ServiceProcess(
+        ["serve", "--host", "127.0.0.1", "--port", str(port)], env, url, tmp / "service.log"
+    ).start()
     try:
         yield Service(
-            url=url, isv_id=created["isvId"], api_key=created["apiKey"], webhook_secret=created["webhookSecret"],
-            integration_id=loaded["integrations"]["acme-bigcommerce"], host=host, other_host=other_host,
+            url=url,
+            isv_id=created["isvId"],
+            api_key=created["apiKey"],
+            webhook_secret=created["webhookSecret"],
+            integration_id=loaded["integrations"]["acme-bigcommerce"],
+            host=host,
+            other_host=other_host,
         )
     finally:
         process.stop()
@@ -114,7 +147,8 @@ def demo_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = service_env({"INSTALL_SERVICE_VAR_DIR": str(tmp_path / "var")})
-    process = ServiceProcess(["demo", "--host", "127.0.0.1", "--port", str(port)], env, url, tmp_path / "demo.log").start()
+    process = ServiceProcess(
+        ["demo", "--host", "127.0.0.1", "--port", str(port)], env, url, tmp_path / "demo.log"
+    ).start()
     yield url
     process.stop()
-

@@ -57,7 +57,9 @@ def test_an_emailed_link_installs_once_then_says_already_used(
         expect(again.get_by_role("heading", name="This link can no longer be used")).to_be_visible()
         expect(again.get_by_role("alert")).to_contain_text("already used")
         expect(again.get_by_role("button", name="Finish Installation")).to_have_count(0)
-        expect(again.get_by_role("button", name="Close")).to_be_hidden()  # a full page: nothing to close
+        expect(
+            again.get_by_role("button", name="Close")
+        ).to_be_hidden()  # a full page: nothing to close
         shot(again, "already-used")
     finally:
         other.close()

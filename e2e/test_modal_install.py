@@ -25,11 +25,15 @@ def open_modal(page: Page, service: Service, token: str) -> FrameLocator:
     page.click("#install")
     expect(page.locator(DIALOG)).to_be_visible()
     modal = page.frame_locator(MODAL_FRAME)
-    expect(modal.locator("#install-form, #installed-title")).to_be_visible()  # past the token handshake
+    expect(
+        modal.locator("#install-form, #installed-title")
+    ).to_be_visible()  # past the token handshake
     return modal
 
 
-def finish_installation(modal: FrameLocator, store_hash: str = "abc123", token: str = GOOD_TOKEN) -> None:
+def finish_installation(
+    modal: FrameLocator, store_hash: str = "abc123", token: str = GOOD_TOKEN
+) -> None:
     modal.get_by_label("Store hash").fill(store_hash)
     modal.get_by_label("Access token").fill(token)
     modal.get_by_role("button", name="Finish Installation").click()
@@ -130,12 +134,16 @@ def test_a_disallowed_origin_cannot_frame_the_modal(page: Page, shot, service: S
     deadline = time.monotonic() + 10
     while not frame.url.startswith("chrome-error://") and time.monotonic() < deadline:
         page.wait_for_timeout(50)
-    assert frame.url.startswith("chrome-error://"), frame.url  # Chromium's "refused to connect" page
+    assert frame.url.startswith("chrome-error://"), (
+        frame.url
+    )  # Chromium's "refused to connect" page
     assert "Finish Installation" not in frame.content()
     shot(page, "blocked")
 
     page.goto(framing_page(service.host.origin, service, token))  # control: the allowed origin
-    expect(page.frame_locator("#direct").get_by_role("button", name="Finish Installation")).to_be_visible()
+    expect(
+        page.frame_locator("#direct").get_by_role("button", name="Finish Installation")
+    ).to_be_visible()
     shot(page, "allowed")
 
 

@@ -11,7 +11,13 @@ from e2e.test_modal_install import DIALOG, MODAL_FRAME, finish_installation, ope
 
 # Optional, because the e2e service (and its ISV) is shared: the browser tests that install
 # after this one must not meet a new required field they do not know about.
-REGION = {"name": "region", "label": "Region", "type": "select", "options": ["eu", "us"], "required": False}
+REGION = {
+    "name": "region",
+    "label": "Region",
+    "type": "select",
+    "options": ["eu", "us"],
+    "required": False,
+}
 
 # The ISV's own page: lists the user's workflows through the SDK, with an Update button
 # wherever a newer version than the installed one is released.
@@ -52,16 +58,23 @@ UPDATES_PAGE = """<!doctype html>
 
 def release_version_with_region(service: Service, user_id: str) -> str:
     """Publish and release v2 of the user's first workflow, adding the Region field; its id."""
-    api = httpx.Client(base_url=f"{service.url}/2023-12", headers={"Authorization": f"Bearer {service.api_key}"})
+    api = httpx.Client(
+        base_url=f"{service.url}/2023-12", headers={"Authorization": f"Bearer {service.api_key}"}
+    )
     with api:
         workflow = api.get("/workflows", params={"userId": user_id}).json()["data"][0]
         [current] = api.get(f"/workflows/{workflow['workflowId']}/versions").json()["data"]
-        blocks = api.get(f"/workflows/{workflow['workflowId']}", params={"userId": user_id}).json()["blocks"]
+        blocks = api.get(f"/workflows/{workflow['workflowId']}", params={"userId": user_id}).json()[
+            "blocks"
+        ]
         made = api.post(
-            f"/workflows/{workflow['workflowId']}/versions", json={"blocks": blocks, "configurableFields": [REGION]}
+            f"/workflows/{workflow['workflowId']}/versions",
+            json={"blocks": blocks, "configurableFields": [REGION]},
         )
         assert made.status_code == 201, made.text
-        released = api.put(f"/workflows/{workflow['workflowId']}/versions/{made.json()['versionId']}/release")
+        released = api.put(
+            f"/workflows/{workflow['workflowId']}/versions/{made.json()['versionId']}/release"
+        )
         assert released.status_code == 200, released.text
     assert current["version"] == 1
     return workflow["workflowId"]
@@ -69,7 +82,8 @@ def release_version_with_region(service: Service, user_id: str) -> str:
 
 def installed_versions(service: Service, user_id: str) -> dict[str, tuple[int, int]]:
     answer = httpx.get(
-        f"{service.url}/2023-12/workflows", params={"userId": user_id},
+        f"{service.url}/2023-12/workflows",
+        params={"userId": user_id},
         headers={"Authorization": f"Bearer {service.api_key}"},
     )
     return {w["workflowId"]: (w["installedVersion"], w["version"]) for w in answer.json()["data"]}
@@ -84,7 +98,9 @@ def test_update_asks_only_for_the_new_field(page: Page, shot, service: Service) 
     page.goto(f"{service.host.origin}/page/updates?token={token}")
     updatable = page.locator(f"li[data-workflow-id='{workflow_id}']")
     expect(updatable.get_by_role("button", name="Update to v2")).to_be_visible()
-    expect(page.get_by_role("button", name="Update to v2")).to_have_count(1)  # only the changed workflow
+    expect(page.get_by_role("button", name="Update to v2")).to_have_count(
+        1
+    )  # only the changed workflow
     shot(page, "update-offered")
 
     updatable.get_by_role("button", name="Update to v2").click()
@@ -103,7 +119,9 @@ def test_update_asks_only_for_the_new_field(page: Page, shot, service: Service) 
     modal.get_by_role("button", name="Done").click()
     expect(page.locator(DIALOG)).to_have_count(0)
 
-    expect(page.get_by_role("button", name="Update to v2")).to_have_count(0)  # re-rendered by the callback
+    expect(page.get_by_role("button", name="Update to v2")).to_have_count(
+        0
+    )  # re-rendered by the callback
     assert page.evaluate("window.RESULT.success") is True
     assert installed_versions(service, user_id)[workflow_id] == (2, 2)
     shot(page, "up-to-date")

@@ -25,7 +25,9 @@ CALL = """async ([sdk, method, arg, token]) => {
 }"""
 
 
-def call(page: Page, method: str, arg: Any = None, *, token: str | None = None, sdk: str = "default") -> dict[str, Any]:
+def call(
+    page: Page, method: str, arg: Any = None, *, token: str | None = None, sdk: str = "default"
+) -> dict[str, Any]:
     return page.evaluate(CALL, [sdk, method, arg, token])
 
 
@@ -44,7 +46,9 @@ def active_by_workflow(page: Page, sdk: str = "default") -> dict[str, bool]:
     return {w["workflowId"]: w["active"] for w in workflows}
 
 
-def test_list_install_deactivate_and_reactivate_from_the_isvs_page(page: Page, shot, service: Service) -> None:
+def test_list_install_deactivate_and_reactivate_from_the_isvs_page(
+    page: Page, shot, service: Service
+) -> None:
     user_id, token = service.new_user()
     page.goto(service.host_page(token))
     assert page.evaluate("location.origin") == service.host.origin != service.url
@@ -55,7 +59,9 @@ def test_list_install_deactivate_and_reactivate_from_the_isvs_page(page: Page, s
     shot(page, "installed")
 
     [after] = call(page, "getIntegrations")["resolved"]["data"]
-    assert after["installed"] is True and all(w["installed"] and w["active"] for w in after["workflows"])
+    assert after["installed"] is True and all(
+        w["installed"] and w["active"] for w in after["workflows"]
+    )
     first, second = active_by_workflow(page)
     assert call(page, "deactivate", {"workflowId": first}) == {"resolved": {"success": True}}
     assert active_by_workflow(page) == {first: False, second: True}
@@ -64,9 +70,17 @@ def test_list_install_deactivate_and_reactivate_from_the_isvs_page(page: Page, s
     assert active_by_workflow(page) == {first: True, second: True}
 
     # An independent instance has the same calls, with its own token.
-    assert call(page, "deactivate", {"workflowId": second}, token=token, sdk="instance") == {"resolved": {"success": True}}
-    listed = httpx.get(f"{service.url}/2023-12/workflows?userId={user_id}", headers={"Authorization": f"Bearer {service.api_key}"})
-    assert {w["workflowId"]: w["active"] for w in listed.json()["data"]} == {first: True, second: False}
+    assert call(page, "deactivate", {"workflowId": second}, token=token, sdk="instance") == {
+        "resolved": {"success": True}
+    }
+    listed = httpx.get(
+        f"{service.url}/2023-12/workflows?userId={user_id}",
+        headers={"Authorization": f"Bearer {service.api_key}"},
+    )
+    assert {w["workflowId"]: w["active"] for w in listed.json()["data"]} == {
+        first: True,
+        second: False,
+    }
 
 
 def test_errors_reject_with_the_services_json_error(page: Page, service: Service) -> None:
@@ -76,22 +90,37 @@ def test_errors_reject_with_the_services_json_error(page: Page, service: Service
     no_token = call(page, "getWorkflows", sdk="instance")["rejected"]
     assert "setToken" in no_token["message"] and no_token["status"] is None
     unknown = call(page, "deactivate", {"workflowId": "no-such-workflow"}, token=token)["rejected"]
-    assert (unknown["status"], unknown["code"], unknown["message"]) == (404, "workflow_not_found", "Workflow not found")
+    assert (unknown["status"], unknown["code"], unknown["message"]) == (
+        404,
+        "workflow_not_found",
+        "Workflow not found",
+    )
     missing = call(page, "reactivate", {})["rejected"]
     assert "workflowId is required" in missing["message"]
     bad = call(page, "getIntegrations", token=token[:-4] + "AAAA")["rejected"]
     assert (bad["status"], bad["code"]) == (401, "token_invalid")
 
 
-def test_a_page_on_an_origin_the_isv_did_not_allow_gets_nothing(page: Page, service: Service) -> None:
+def test_a_page_on_an_origin_the_isv_did_not_allow_gets_nothing(
+    page: Page, service: Service
+) -> None:
     user_id, token = service.new_user()
     page.goto(service.host_page(token))
     install_in_the_modal(page)
     workflow_id = next(iter(active_by_workflow(page)))
 
     page.goto(service.host_page(token).replace(service.host.origin, service.other_host.origin))
-    for method, arg in (("getIntegrations", None), ("getWorkflows", None), ("deactivate", {"workflowId": workflow_id})):
+    for method, arg in (
+        ("getIntegrations", None),
+        ("getWorkflows", None),
+        ("deactivate", {"workflowId": workflow_id}),
+    ):
         refused = call(page, method, arg, token=token)["rejected"]
-        assert refused["name"] == "TypeError" and refused["status"] is None, method  # blocked by CORS
-    listed = httpx.get(f"{service.url}/2023-12/workflows?userId={user_id}", headers={"Authorization": f"Bearer {service.api_key}"})
+        assert refused["name"] == "TypeError" and refused["status"] is None, (
+            method
+        )  # blocked by CORS
+    listed = httpx.get(
+        f"{service.url}/2023-12/workflows?userId={user_id}",
+        headers={"Authorization": f"Bearer {service.api_key}"},
+    )
     assert all(w["active"] for w in listed.json()["data"] if w["installed"])

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.datastructures import State
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -46,10 +47,17 @@ from install_service.workflows.manager_controllers import InstallationsControlle
 
 API_VERSIONS = ("2023-12", "2024-03", "2025-09")
 ISV_API = (
-    UsersController, IntegrationsController, LinksController, WebhooksController,
-    CredentialsController, AppsController,
-    WorkflowsController, VersionsController, InstallationsController,
+    UsersController,
+    IntegrationsController,
+    LinksController,
+    WebhooksController,
+    CredentialsController,
+    AppsController,
+    WorkflowsController,
+    VersionsController,
+    InstallationsController,
 )
+PACKAGE_DIR = Path(__file__).resolve().parent
 HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
 
@@ -99,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         HostedInstallController,
         PublicKeysController,
         create_static_files_router(
-            path="/static", directories=[PROJECT_ROOT / "static", HTMX_DIST], include_in_schema=False
+            path="/static", directories=[PACKAGE_DIR / "static", HTMX_DIST], include_in_schema=False
         ),
     ]
     if settings.demo:
@@ -122,7 +130,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "link_tokens": Provide(lambda: services.link_tokens, sync_to_thread=False),
             "http_client": Provide(_http_client, sync_to_thread=False),
         },
-        template_config=TemplateConfig(directory=PROJECT_ROOT / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine
+        ),
         exception_handlers={
             ServiceError: service_error_to_json,
             HTTPException: http_error_to_json,

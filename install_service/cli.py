@@ -21,7 +21,7 @@ def _migrate(settings: Settings) -> None:
     migrate(sqlalchemy_config(settings.database_url))
 
 
-async def _in_session(settings: Settings, work):  # noqa: ANN001, ANN202
+async def _in_session(settings: Settings, work):
     from install_service.db.config import sqlalchemy_config
 
     config = sqlalchemy_config(settings.database_url)
@@ -86,8 +86,15 @@ def isv() -> None:
 @click.option("--name", required=True)
 @click.option("--webhook-url", default=None)
 @click.option("--allowed-origin", "allowed_origins", multiple=True, help="Repeatable.")
-@click.option("--json", "as_json", is_flag=True, help="Print {isvId, apiKey, productionApiKey, webhookSecret}.")
-def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, ...], as_json: bool) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print {isvId, apiKey, productionApiKey, webhookSecret}.",
+)
+def isv_create(
+    name: str, webhook_url: str | None, allowed_origins: tuple[str, ...], as_json: bool
+) -> None:
     """Create an ISV; its development and production API keys and webhook secret are printed once."""
     from install_service.errors import ServiceError
     from install_service.isvs.services import create_isv
@@ -99,7 +106,10 @@ def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, .
             _in_session(
                 settings,
                 lambda s: create_isv(
-                    s, name=name, allowed_origins=list(allowed_origins), webhook_url=webhook_url,
+                    s,
+                    name=name,
+                    allowed_origins=list(allowed_origins),
+                    webhook_url=webhook_url,
                     allow_private_webhooks=settings.webhook_allow_private,
                 ),
             )
@@ -122,7 +132,9 @@ def isv_create(name: str, webhook_url: str | None, allowed_origins: tuple[str, .
 
 @isv.command("rotate-webhook-secret")
 @click.option("--isv", "isv_id", required=True, help="The isvId whose secret to rotate.")
-@click.option("--json", "as_json", is_flag=True, help="Print {webhookSecret, previousSecretExpiresAt}.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {webhookSecret, previousSecretExpiresAt}."
+)
 def isv_rotate_webhook_secret(isv_id: str, as_json: bool) -> None:
     """New whsec_ secret; the old one keeps signing for 24 h (POST /webhooks/secret/rotate)."""
     from install_service.webhooks.services import rotate_secret
@@ -130,11 +142,14 @@ def isv_rotate_webhook_secret(isv_id: str, as_json: bool) -> None:
     settings = _settings()
     _migrate(settings)
 
-    async def work(session):  # noqa: ANN001, ANN202
+    async def work(session):
         return rotate_secret(await _isv(session, isv_id))
 
     secret, expires = asyncio.run(_in_session(settings, work))
-    out = {"webhookSecret": secret, "previousSecretExpiresAt": expires.isoformat().replace("+00:00", "Z")}
+    out = {
+        "webhookSecret": secret,
+        "previousSecretExpiresAt": expires.isoformat().replace("+00:00", "Z"),
+    }
     click.echo(json.dumps(out) if as_json else "\n".join(f"{k}: {v}" for k, v in out.items()))
 
 
@@ -149,7 +164,7 @@ def isv_rotate_api_key(isv_id: str, environment: str, as_json: bool) -> None:
     settings = _settings()
     _migrate(settings)
 
-    async def work(session):  # noqa: ANN001, ANN202
+    async def work(session):
         return await rotate_api_key(session, await _isv(session, isv_id), environment)
 
     out = {"apiKey": asyncio.run(_in_session(settings, work)), "environment": environment}
@@ -157,10 +172,12 @@ def isv_rotate_api_key(isv_id: str, environment: str, as_json: bool) -> None:
         click.echo(json.dumps(out))
     else:
         click.echo("\n".join(f"{k}: {v}" for k, v in out.items()))
-        click.echo("Store the new API key now: it is not shown again, and the old one no longer works.")
+        click.echo(
+            "Store the new API key now: it is not shown again, and the old one no longer works."
+        )
 
 
-async def _isv(session, isv_id: str):  # noqa: ANN001, ANN202
+async def _isv(session, isv_id: str):
     """The ISV with that id, or a usage error naming it."""
     from install_service.db.models import Isv
     from install_service.ids import parse_id
@@ -188,11 +205,19 @@ def catalog_load(path: Path, isv_id: str) -> None:
     settings = _settings()
     _migrate(settings)
 
-    async def work(session):  # noqa: ANN001, ANN202
+    async def work(session):
         return await load_catalog_file(session, path, (await _isv(session, isv_id)).id)
 
     try:
         report = asyncio.run(_in_session(settings, work))
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(json.dumps({"integrations": report.integration_ids, "workflowsCreated": report.workflows_created, "versionsCreated": report.versions_created}))
+    click.echo(
+        json.dumps(
+            {
+                "integrations": report.integration_ids,
+                "workflowsCreated": report.workflows_created,
+                "versionsCreated": report.versions_created,
+            }
+        )
+    )

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, OpenAPIMediaType, OpenAPIResponse, Reference, Schema, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
 from litestar.openapi.spec.enums import OpenAPIType
 
 ERROR_SCHEMA = "Error"
@@ -21,7 +28,9 @@ COMMON_ERRORS = {
     "422": "Valid JSON with invalid values; `message` names the field",
     "429": "Rate limited; wait for `Retry-After` seconds",
 }
-WRITE_ERRORS = {"409": "Conflicts with the current state (e.g. a duplicate username, a credential in use)"}
+WRITE_ERRORS = {
+    "409": "Conflicts with the current state (e.g. a duplicate username, a credential in use)"
+}
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
 
@@ -33,12 +42,16 @@ def openapi_config(version: str) -> OpenAPIConfig:
         title="install-service",
         version=version,
         path="/schema",
-        description="The Alloy Embedded API, self-hosted. Errors are {\"message\", \"code\"}.",
+        description='The Alloy Embedded API, self-hosted. Errors are {"message", "code"}.',
         components=Components(
             security_schemes={
-                "apiKey": SecurityScheme(type="http", scheme="bearer", description="The ISV's API key"),
+                "apiKey": SecurityScheme(
+                    type="http", scheme="bearer", description="The ISV's API key"
+                ),
                 "userToken": SecurityScheme(
-                    type="apiKey", name="x-alloy-user-token", security_scheme_in="header",
+                    type="apiKey",
+                    name="x-alloy-user-token",
+                    security_scheme_in="header",
                     description="An end user's JWT from GET /users/{userId}/token (end-user routes only)",
                 ),
             }
@@ -61,7 +74,11 @@ def document_errors(app: Litestar, prefixes: tuple[str, ...]) -> None:
             "code": Schema(type=OpenAPIType.STRING, description="For programs: snake_case"),
         },
     )
-    body = {"application/json": OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR_SCHEMA}"))}
+    body = {
+        "application/json": OpenAPIMediaType(
+            schema=Reference(ref=f"#/components/schemas/{ERROR_SCHEMA}")
+        )
+    }
     for path, item in (openapi.paths or {}).items():
         if not path.startswith(prefixes):
             continue
@@ -72,4 +89,6 @@ def document_errors(app: Litestar, prefixes: tuple[str, ...]) -> None:
             errors = COMMON_ERRORS | (WRITE_ERRORS if method in WRITE_METHODS else {})
             operation.responses = dict(operation.responses or {})
             for status, description in errors.items():
-                operation.responses.setdefault(status, OpenAPIResponse(description=description, content=body))
+                operation.responses.setdefault(
+                    status, OpenAPIResponse(description=description, content=body)
+                )

@@ -43,14 +43,18 @@ def request_identity(request: Request[Any, Any, Any]) -> str:
     return "ip:" + get_remote_address(request)
 
 
-def rate_limit_middleware(settings: Settings, api_prefixes: Iterable[str]) -> list[DefineMiddleware]:
+def rate_limit_middleware(
+    settings: Settings, api_prefixes: Iterable[str]
+) -> list[DefineMiddleware]:
     """The two limits as app middleware. ``api_prefixes``: paths of the API routes
     (e.g. ``/2023-12/``), where a request without a token counts against its key or IP."""
     prefixes = tuple(api_prefixes)
 
     def is_api_call(request: Request[Any, Any, Any]) -> bool:
         identity = request_identity(request)
-        return identity.startswith("api:") or (identity.startswith("ip:") and request.url.path.startswith(prefixes))
+        return identity.startswith("api:") or (
+            identity.startswith("ip:") and request.url.path.startswith(prefixes)
+        )
 
     def is_user_call(request: Request[Any, Any, Any]) -> bool:
         return request_identity(request).startswith("user:")
@@ -69,7 +73,9 @@ def rate_limit_middleware(settings: Settings, api_prefixes: Iterable[str]) -> li
     ]
 
 
-def too_many_requests_to_json(_: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[dict[str, str]]:
+def too_many_requests_to_json(
+    _: Request[Any, Any, Any], exc: TooManyRequestsException
+) -> Response[dict[str, str]]:
     """429 in the API's error shape, with ``Retry-After`` = the window's ``RateLimit-Reset``."""
     headers = dict(exc.headers or {})
     retry_after_s = max(1, int(headers.get("RateLimit-Reset", "1")))
@@ -78,9 +84,13 @@ def too_many_requests_to_json(_: Request[Any, Any, Any], exc: TooManyRequestsExc
     if limit and window:
         message = f"Rate limit of {limit} requests per {_unit(int(window))} exceeded: retry in {retry_after_s} s"
     return Response(
-        error_body(429, message, "rate_limited"), status_code=429, headers=headers | {"Retry-After": str(retry_after_s)}
+        error_body(429, message, "rate_limited"),
+        status_code=429,
+        headers=headers | {"Retry-After": str(retry_after_s)},
     )
 
 
 def _unit(window_s: int) -> str:
-    return next((unit for unit, seconds in DURATION_VALUES.items() if seconds == window_s), f"{window_s} s")
+    return next(
+        (unit for unit, seconds in DURATION_VALUES.items() if seconds == window_s), f"{window_s} s"
+    )

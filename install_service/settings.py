@@ -51,7 +51,9 @@ def _rate(name: str, raw: str) -> tuple[str, int]:
     count, _, unit = raw.strip().partition("/")
     unit = unit.strip().lower().removesuffix("s")
     if not count.strip().isdigit() or int(count) < 1 or unit not in RATE_UNITS:
-        raise SettingsError(f"{PREFIX}{name} must look like 600/minute (per second, minute, hour or day), not {raw!r}")
+        raise SettingsError(
+            f"{PREFIX}{name} must look like 600/minute (per second, minute, hour or day), not {raw!r}"
+        )
     return unit, int(count)
 
 

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,12 @@ from install_service.catalog.loader import load_catalog_file
 from install_service.db.config import migrate, sqlalchemy_config
 from install_service.isvs.services import create_isv
 from install_service.settings import PROJECT_ROOT, Settings
-from tests.support.databases import postgres_available, require_postgres_in_ci, sqlite_url, create_postgres_database
+from tests.support.databases import (
+    create_postgres_database,
+    postgres_available,
+    require_postgres_in_ci,
+    sqlite_url,
+)
 from tests.support.receiver import Receiver
 
 EXAMPLE_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
@@ -28,7 +33,18 @@ HOST_ORIGIN = "http://localhost:9100"  # a stand-in for the ISV's frontend origi
 
 def _backends() -> list:
     require_postgres_in_ci()
-    return ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.skipif(not postgres_available(), reason="no throwaway PostgreSQL (run `make test`)")])]
+    return [
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(
+                    not postgres_available(), reason="no throwaway PostgreSQL (run `make test`)"
+                ),
+            ],
+        ),
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +54,11 @@ def _fresh_advanced_alchemy_key_registries() -> Iterator[None]:
     name by recursion: after ~1000 configs in one test process that overflows the stack.
     A server makes one or two; each test here starts with empty sets."""
     yield
-    for registry in ("_SESSION_SCOPE_KEY_REGISTRY", "_ENGINE_APP_STATE_KEY_REGISTRY", "_SESSIONMAKER_APP_STATE_KEY_REGISTRY"):
+    for registry in (
+        "_SESSION_SCOPE_KEY_REGISTRY",
+        "_ENGINE_APP_STATE_KEY_REGISTRY",
+        "_SESSIONMAKER_APP_STATE_KEY_REGISTRY",
+    ):
         getattr(SQLAlchemyAsyncConfig, registry).clear()
 
 
@@ -93,13 +113,18 @@ class IsvFixture:
         return {"Authorization": f"Bearer {self.production_api_key}"}
 
 
-async def make_isv(settings: Settings, name: str, webhook_url: str | None, origins: list[str] | None = None) -> IsvFixture:
+async def make_isv(
+    settings: Settings, name: str, webhook_url: str | None, origins: list[str] | None = None
+) -> IsvFixture:
     """An ISV with the example catalogue loaded, created straight through the services."""
     config = sqlalchemy_config(settings.database_url)
     try:
         async with config.get_session() as session:
             created = await create_isv(
-                session, name=name, allowed_origins=origins or [HOST_ORIGIN], webhook_url=webhook_url,
+                session,
+                name=name,
+                allowed_origins=origins or [HOST_ORIGIN],
+                webhook_url=webhook_url,
                 allow_private_webhooks=True,
             )
             report = await load_catalog_file(session, EXAMPLE_CATALOG, created.isv.id)
@@ -107,7 +132,10 @@ async def make_isv(settings: Settings, name: str, webhook_url: str | None, origi
     finally:
         await config.get_engine().dispose()
     return IsvFixture(
-        str(created.isv.id), created.api_key, created.webhook_secret, report.integration_ids["acme-bigcommerce"],
+        str(created.isv.id),
+        created.api_key,
+        created.webhook_secret,
+        report.integration_ids["acme-bigcommerce"],
         production_api_key=created.production_api_key,
     )
 

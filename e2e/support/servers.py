@@ -31,8 +31,10 @@ class _Server:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                status, content_type, body = outer.handle(self.path, {k.lower(): v for k, v in self.headers.items()})
+            def do_GET(self) -> None:
+                status, content_type, body = outer.handle(
+                    self.path, {k.lower(): v for k, v in self.headers.items()}
+                )
                 self.send_response(status)
                 self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(body)))
@@ -74,7 +76,11 @@ class FakeBigCommerce(_Server):
         token = headers.get("x-auth-token", "")
         self.calls.append((match.group(1), token))
         if token == GOOD_TOKEN:
-            return 200, "application/json", json.dumps({"id": match.group(1), "name": "Test Store"}).encode()
+            return (
+                200,
+                "application/json",
+                json.dumps({"id": match.group(1), "name": "Test Store"}).encode(),
+            )
         time.sleep(self.delay_s)
         return 401, "application/json", b'{"status":401,"title":"Invalid access token"}'
 
@@ -136,9 +142,11 @@ class HostPages(_Server):
             )
         elif url.path == "/frame":
             page = FRAME_PAGE.format(src=html.escape(query.get("src", "")))
-        elif url.path.startswith("/page/") and url.path[len("/page/"):] in self.pages:
-            template = self.pages[url.path[len("/page/"):]]
-            page = template.replace("{service}", html.escape(self.service_url)).replace("{token}", _js(query.get("token", "")))
+        elif url.path.startswith("/page/") and url.path[len("/page/") :] in self.pages:
+            template = self.pages[url.path[len("/page/") :]]
+            page = template.replace("{service}", html.escape(self.service_url)).replace(
+                "{token}", _js(query.get("token", ""))
+            )
         else:
             return 404, "text/plain", b"not found"
         return 200, "text/html; charset=utf-8", page.encode()
@@ -159,7 +167,11 @@ class Service:
     def new_user(self) -> tuple[str, str]:
         """A new end user through the ISV API: ``(userId, user JWT)``."""
         headers = {"Authorization": f"Bearer {self.api_key}"}
-        created = httpx.post(f"{self.url}/2023-12/users", json={"username": f"e2e-{uuid.uuid4().hex[:10]}"}, headers=headers)
+        created = httpx.post(
+            f"{self.url}/2023-12/users",
+            json={"username": f"e2e-{uuid.uuid4().hex[:10]}"},
+            headers=headers,
+        )
         assert created.status_code == 201, created.text
         user_id = created.json()["userId"]
         minted = httpx.get(f"{self.url}/2023-12/users/{user_id}/token", headers=headers)

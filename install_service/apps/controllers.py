@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.di import Provide
 
-from install_service.apps.schemas import AppList
 from install_service.apps import services
+from install_service.apps.schemas import AppList
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.settings import Settings

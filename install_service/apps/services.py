@@ -19,7 +19,11 @@ def describe(app: App, public_url: str) -> AppListing:
         auth_type=app.auth_type,
         fields=[
             AppField(
-                name=f.name, label=f.label, type="string", required=f.required, secret=f.secret,
+                name=f.name,
+                label=f.label,
+                type="string",
+                required=f.required,
+                secret=f.secret,
                 help=f.help,
             )
             for f in app.fields

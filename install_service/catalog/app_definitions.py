@@ -28,8 +28,14 @@ TEST_AUTHS = frozenset({"header", "oauth1"})
 TEST_METHODS = frozenset({"GET", "HEAD"})
 OAUTH1_SIGNATURE_METHODS = frozenset({"HMAC-SHA256", "HMAC-SHA512"})
 OAUTH1_KEYS = frozenset(
-    {"client_key", "client_secret", "resource_owner_key", "resource_owner_secret", "realm",
-     "signature_method"}
+    {
+        "client_key",
+        "client_secret",
+        "resource_owner_key",
+        "resource_owner_secret",
+        "realm",
+        "signature_method",
+    }
 )
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -72,10 +78,21 @@ def parse_app(file_name: str, text: str) -> App:
     except yaml.YAMLError as exc:
         raise ConnectorDefinitionError(file_name, f"not valid YAML ({exc})") from exc
     read = _Reader(file_name)
-    doc = read.mapping(raw, "the file", {
-        "key", "name", "icon", "auth_type", "docs_url", "api_base", "fields", "derived",
-        "connection_test",
-    })
+    doc = read.mapping(
+        raw,
+        "the file",
+        {
+            "key",
+            "name",
+            "icon",
+            "auth_type",
+            "docs_url",
+            "api_base",
+            "fields",
+            "derived",
+            "connection_test",
+        },
+    )
     key = read.text(doc, "key")
     if key != file_name.rsplit(".", 1)[0]:
         read.fail(f"key {key!r} must match the file name")
@@ -131,8 +148,11 @@ class _Reader:
         """A string; required and non-blank unless a default is given."""
         value = doc.get(key, default)
         if not isinstance(value, str) or (default is None and not value.strip()):
-            self.fail(f"{where}.{key} must be a non-empty string" if where else
-                      f"{key} must be a non-empty string")
+            self.fail(
+                f"{where}.{key} must be a non-empty string"
+                if where
+                else f"{key} must be a non-empty string"
+            )
         return value
 
     def flag(self, doc: dict, key: str, where: str, default: bool | None = None) -> bool:
@@ -146,15 +166,27 @@ class _Reader:
         value = self.text(doc, key, where)
         unknown = set(PLACEHOLDER.findall(value)) - known
         if unknown:
-            self.fail(f"{where + '.' if where else ''}{key} uses unknown placeholder(s): "
-                      f"{', '.join(sorted(unknown))}")
+            self.fail(
+                f"{where + '.' if where else ''}{key} uses unknown placeholder(s): "
+                f"{', '.join(sorted(unknown))}"
+            )
         return value
 
     def credential_field(self, raw: object) -> CredentialField:
-        spec = self.mapping(raw, "a field", {
-            "name", "label", "secret", "required", "help", "placeholder", "pattern",
-            "pattern_message",
-        })
+        spec = self.mapping(
+            raw,
+            "a field",
+            {
+                "name",
+                "label",
+                "secret",
+                "required",
+                "help",
+                "placeholder",
+                "pattern",
+                "pattern_message",
+            },
+        )
         name = self.text(spec, "name", "field")
         if not _NAME.fullmatch(name) or name == "api_base":
             self.fail(f"field name {name!r} must be an identifier other than api_base")
@@ -194,8 +226,9 @@ class _Reader:
 
     def connection_test(self, raw: object, known: set[str]) -> ConnectionTest:
         where = "connection_test"
-        spec = self.mapping(raw, where, {"method", "url", "headers", "auth", "error_paths",
-                                         "oauth1"})
+        spec = self.mapping(
+            raw, where, {"method", "url", "headers", "auth", "error_paths", "oauth1"}
+        )
         method = self.text(spec, "method", where, default="GET").upper()
         if method not in TEST_METHODS:
             self.fail(f"{where}.method must be one of {sorted(TEST_METHODS)}")
@@ -217,10 +250,18 @@ class _Reader:
             for key in OAUTH1_KEYS:
                 self.template(oauth1, key, known, f"{where}.oauth1")
             if oauth1["signature_method"] not in OAUTH1_SIGNATURE_METHODS:
-                self.fail(f"{where}.oauth1.signature_method must be one of "
-                          f"{sorted(OAUTH1_SIGNATURE_METHODS)}")
+                self.fail(
+                    f"{where}.oauth1.signature_method must be one of "
+                    f"{sorted(OAUTH1_SIGNATURE_METHODS)}"
+                )
             oauth1 = MappingProxyType(dict(oauth1))
         elif "oauth1" in spec:
             self.fail(f"{where}.oauth1 is only allowed with auth: oauth1")
-        return ConnectionTest(method=method, url=url, headers=MappingProxyType(dict(headers)),
-                              auth=auth, error_paths=tuple(paths), oauth1=oauth1)
+        return ConnectionTest(
+            method=method,
+            url=url,
+            headers=MappingProxyType(dict(headers)),
+            auth=auth,
+            error_paths=tuple(paths),
+            oauth1=oauth1,
+        )

@@ -159,4 +159,3 @@ def load_apps() -> dict[str, App]:
     from install_service.catalog.app_definitions import load_apps_from
 
     return load_apps_from(resources.files(__package__).joinpath("apps"))
-

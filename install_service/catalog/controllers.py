@@ -19,7 +19,11 @@ class IntegrationsController(Controller):
     tags = ["Integrations"]
     dependencies = {"isv": Provide(provide_isv)}
 
-    @get("/integrations", summary="List integrations for a user", dependencies={"caller": Provide(provide_caller)})
+    @get(
+        "/integrations",
+        summary="List integrations for a user",
+        dependencies={"caller": Provide(provide_caller)},
+    )
     async def list_integrations(
         self,
         caller: Caller,
@@ -31,7 +35,9 @@ class IntegrationsController(Controller):
         (API key) or for the token's user (``x-alloy-user-token``, the end-user API)."""
         user = await caller.end_user(db_session, user_id)
         return IntegrationList(
-            data=await services.list_integrations(db_session, caller.isv.isv.id, user, settings.public_url)
+            data=await services.list_integrations(
+                db_session, caller.isv.isv.id, user, settings.public_url
+            )
         )
 
     @get("/integrations/{integration_id:str}", summary="Get one integration for a user")
@@ -47,4 +53,3 @@ class IntegrationsController(Controller):
         integration = await services.get_integration(db_session, isv.isv.id, integration_id)
         installation = await services.installation_for(db_session, user, integration)
         return services.describe(integration, installation, settings.public_url)
-

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+import anyio
 import msgspec
 import yaml
 from sqlalchemy import select
@@ -55,19 +56,26 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
     for spec in catalog.integrations:
         if spec.app not in apps:
             known = ", ".join(sorted(apps))
-            raise InvalidInput(f"{source}: integration {spec.key!r} uses unknown app {spec.app!r} (known: {known})")
+            raise InvalidInput(
+                f"{source}: integration {spec.key!r} uses unknown app {spec.app!r} (known: {known})"
+            )
         for workflow in spec.workflows:
             if (workflow.blocks is None) == (not workflow.versions):
-                raise InvalidInput(f"{source}: workflow {workflow.key!r} needs either blocks or versions, not both")
+                raise InvalidInput(
+                    f"{source}: workflow {workflow.key!r} needs either blocks or versions, not both"
+                )
             numbers = [v.version for v in workflow.versions]
             if len(numbers) != len(set(numbers)) or any(n < 1 for n in numbers):
-                raise InvalidInput(f"{source}: workflow {workflow.key!r} has duplicate or invalid version numbers")
+                raise InvalidInput(
+                    f"{source}: workflow {workflow.key!r} has duplicate or invalid version numbers"
+                )
     return catalog
 
 
 async def load_catalog_file(session: AsyncSession, path: Path, isv_id: UUID) -> LoadReport:
     """Parse ``path`` and load it for the ISV (flushes; the caller commits)."""
-    return await load_catalog(session, parse_catalog(path.read_text(), str(path)), isv_id)
+    text = await anyio.Path(path).read_text()
+    return await load_catalog(session, parse_catalog(text, str(path)), isv_id)
 
 
 async def load_catalog(session: AsyncSession, catalog: CatalogFile, isv_id: UUID) -> LoadReport:
@@ -93,14 +101,22 @@ async def load_catalog(session: AsyncSession, catalog: CatalogFile, isv_id: UUID
     return report
 
 
-async def _upsert_integration(session: AsyncSession, spec: IntegrationSpec, isv_id: UUID) -> Integration:
+async def _upsert_integration(
+    session: AsyncSession, spec: IntegrationSpec, isv_id: UUID
+) -> Integration:
     integration = await session.scalar(
         select(Integration).where(Integration.isv_id == isv_id, Integration.key == spec.key)
     )
     if integration is None:
-        integration = Integration(isv_id=isv_id, key=spec.key, app=spec.app, name=spec.name, workflows=[])
+        integration = Integration(
+            isv_id=isv_id, key=spec.key, app=spec.app, name=spec.name, workflows=[]
+        )
         session.add(integration)
-    integration.app, integration.name, integration.description = spec.app, spec.name, spec.description
+    integration.app, integration.name, integration.description = (
+        spec.app,
+        spec.name,
+        spec.description,
+    )
     await session.flush()
     return integration
 
@@ -116,7 +132,9 @@ def _publish(session: AsyncSession, workflow: Workflow, spec: VersionSpec) -> bo
         candidates.append(max(shared, key=lambda v: v.version))
     if released := newest_released(shared):
         candidates.append(released)
-    same = next((v for v in candidates if v.blocks == spec.blocks and v.configurable_fields == fields), None)
+    same = next(
+        (v for v in candidates if v.blocks == spec.blocks and v.configurable_fields == fields), None
+    )
     if same is not None:
         if spec.status == RELEASED and same.status != RELEASED:
             same.status, same.released_at = RELEASED, datetime.now(UTC)

@@ -9,8 +9,17 @@ import msgspec
 from install_service.workflows.schemas import Block, WorkflowListing
 from install_service.workflows.schemas import ConfigurableField as ConfigurableFieldSpec
 
-__all__ = ("Block", "CatalogFile", "ConfigurableFieldSpec", "IntegrationList", "IntegrationListing",
-           "IntegrationSpec", "VersionSpec", "WorkflowListing", "WorkflowSpec")
+__all__ = (
+    "Block",
+    "CatalogFile",
+    "ConfigurableFieldSpec",
+    "IntegrationList",
+    "IntegrationListing",
+    "IntegrationSpec",
+    "VersionSpec",
+    "WorkflowListing",
+    "WorkflowSpec",
+)
 
 # ---- catalogue YAML (install-service catalog load) ------------------------------------
 

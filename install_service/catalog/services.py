@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.connectors import App, load_apps
 from install_service.catalog.schemas import Block, IntegrationListing, WorkflowListing
-from install_service.db.models import EndUser, Installation, InstalledWorkflow, Integration, Workflow
+from install_service.db.models import (
+    EndUser,
+    Installation,
+    InstalledWorkflow,
+    Integration,
+    Workflow,
+)
 from install_service.errors import NotFound
 from install_service.ids import parse_id
 from install_service.workflows.versions import newest_released
@@ -25,7 +31,9 @@ def app_for(integration: Integration) -> App:
     return load_apps()[integration.app]
 
 
-async def get_integration(session: AsyncSession, isv_id: uuid.UUID, integration_id: str) -> Integration:
+async def get_integration(
+    session: AsyncSession, isv_id: uuid.UUID, integration_id: str
+) -> Integration:
     """The ISV's integration with that id.
 
     Raises:
@@ -46,7 +54,9 @@ async def find_integration(session: AsyncSession, integration_id: str) -> Integr
     return parsed and await session.get(Integration, parsed)
 
 
-async def find_integration_of_workflows(session: AsyncSession, workflow_ids: list[str]) -> Integration | None:
+async def find_integration_of_workflows(
+    session: AsyncSession, workflow_ids: list[str]
+) -> Integration | None:
     """The one integration all ``workflow_ids`` belong to, or None."""
     parsed = [p for p in map(parse_id, workflow_ids) if p]
     if not parsed or len(parsed) != len(workflow_ids):
@@ -58,7 +68,9 @@ async def find_integration_of_workflows(session: AsyncSession, workflow_ids: lis
     return await session.get(Integration, integration_ids.pop())
 
 
-async def installation_for(session: AsyncSession, user: EndUser, integration: Integration) -> Installation | None:
+async def installation_for(
+    session: AsyncSession, user: EndUser, integration: Integration
+) -> Installation | None:
     return await session.scalar(
         select(Installation).where(
             Installation.user_id == user.id, Installation.integration_id == integration.id
@@ -66,7 +78,9 @@ async def installation_for(session: AsyncSession, user: EndUser, integration: In
     )
 
 
-async def list_integrations(session: AsyncSession, isv_id: uuid.UUID, user: EndUser, public_url: str) -> list[IntegrationListing]:
+async def list_integrations(
+    session: AsyncSession, isv_id: uuid.UUID, user: EndUser, public_url: str
+) -> list[IntegrationListing]:
     """Every integration of the ISV with ``user``'s installation state."""
     integrations = (
         await session.scalars(
@@ -75,12 +89,16 @@ async def list_integrations(session: AsyncSession, isv_id: uuid.UUID, user: EndU
     ).all()
     installations = {
         i.integration_id: i
-        for i in (await session.scalars(select(Installation).where(Installation.user_id == user.id))).all()
+        for i in (
+            await session.scalars(select(Installation).where(Installation.user_id == user.id))
+        ).all()
     }
     return [describe(i, installations.get(i.id), public_url) for i in integrations]
 
 
-def describe(integration: Integration, installation: Installation | None, public_url: str) -> IntegrationListing:
+def describe(
+    integration: Integration, installation: Installation | None, public_url: str
+) -> IntegrationListing:
     """The Quick Start's integration shape for one integration and (maybe) its installation."""
     installed = {w.workflow_id: w for w in installation.workflows} if installation else {}
     user_id = installation.user_id if installation else None
@@ -115,7 +133,12 @@ def describe_workflow(
             name=str(b.get("name", "")),
             id=str(b.get("id", "")),
             type=str(b.get("type", "")),
-            icon=public_url + (app.icon if b.get("app") == integration.app else BLOCK_ICONS.get(str(b.get("type")), DEFAULT_BLOCK_ICON)),
+            icon=public_url
+            + (
+                app.icon
+                if b.get("app") == integration.app
+                else BLOCK_ICONS.get(str(b.get("type")), DEFAULT_BLOCK_ICON)
+            ),
         )
         for b in (shown.blocks if shown else [])
     ]

@@ -30,4 +30,3 @@ class CredentialListing(msgspec.Struct, rename="camel"):
 
 class CredentialList(msgspec.Struct):
     data: list[CredentialListing]
-

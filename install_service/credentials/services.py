@@ -44,8 +44,14 @@ def build_credential(
         secrets, isv_id=str(isv_id), user_id=str(user.id), credential_id=str(credential_id)
     )
     return Credential(
-        id=credential_id, isv_id=isv_id, user_id=user.id, app=app.key,
-        name=f"{app.name} ({user.username})", public_fields=public, key_id=kid, ciphertext=blob,
+        id=credential_id,
+        isv_id=isv_id,
+        user_id=user.id,
+        app=app.key,
+        name=f"{app.name} ({user.username})",
+        public_fields=public,
+        key_id=kid,
+        ciphertext=blob,
     )
 
 

@@ -10,7 +10,13 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.services import list_integrations
-from install_service.demo.services import SANDBOX_PATH, SANDBOX_TOKEN, WebhookInbox, demo_isv, demo_user
+from install_service.demo.services import (
+    SANDBOX_PATH,
+    SANDBOX_TOKEN,
+    WebhookInbox,
+    demo_isv,
+    demo_user,
+)
 from install_service.errors import NotFound
 from install_service.security.keys import KeyRing
 from install_service.security.user_tokens import UserTokens
@@ -28,7 +34,9 @@ class DemoController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def integrations_page(self, db_session: AsyncSession, user_tokens: UserTokens, settings: Settings) -> Template:
+    async def integrations_page(
+        self, db_session: AsyncSession, user_tokens: UserTokens, settings: Settings
+    ) -> Template:
         """Plays the ISV's integrations page (like Postscript's in the Quick Start)."""
         isv = await demo_isv(db_session)
         if isv is None:
@@ -36,22 +44,35 @@ class DemoController(Controller):
         user = await demo_user(db_session, isv)
         integrations = await list_integrations(db_session, isv.id, user, settings.public_url)
         token = user_tokens.mint(user_id=str(user.id), isv_id=str(isv.id))
-        return Template("demo/index.html", context={"isv": isv, "user": user, "integrations": integrations, "token": token})
+        return Template(
+            "demo/index.html",
+            context={"isv": isv, "user": user, "integrations": integrations, "token": token},
+        )
 
     @post("/webhooks", status_code=200)
-    async def receive_webhook(self, request: Request, db_session: AsyncSession, keys: KeyRing, settings: Settings) -> dict[str, Any]:
+    async def receive_webhook(
+        self, request: Request, db_session: AsyncSession, keys: KeyRing, settings: Settings
+    ) -> dict[str, Any]:
         """The demo ISV's webhook receiver: verifies both signatures, answers 2xx."""
         isv = await demo_isv(db_session)
         body = await request.body()
         item = _inbox(request.app.state).receive(
-            settings.public_url + "/demo/webhooks", dict(request.headers), body,
-            isv.webhook_secret if isv else "", keys.webhook_public_key_pem,
+            settings.public_url + "/demo/webhooks",
+            dict(request.headers),
+            body,
+            isv.webhook_secret if isv else "",
+            keys.webhook_public_key_pem,
         )
-        return {"received": True, "verified": item.standard_webhooks_valid and item.alloy_signature_valid}
+        return {
+            "received": True,
+            "verified": item.standard_webhooks_valid and item.alloy_signature_valid,
+        }
 
     @get("/webhooks")
     async def inbox(self, request: Request) -> Template:
-        return Template("demo/webhooks.html", context={"received": list(_inbox(request.app.state).received)})
+        return Template(
+            "demo/webhooks.html", context={"received": list(_inbox(request.app.state).received)}
+        )
 
 
 class SandboxController(Controller):
@@ -64,7 +85,18 @@ class SandboxController(Controller):
     async def store(self, request: Request, store_hash: str) -> Response[Any]:
         if request.headers.get("x-auth-token") != SANDBOX_TOKEN:
             return Response(
-                {"status": 401, "title": f"The access token is not valid for this store (sandbox: use {SANDBOX_TOKEN})", "type": "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"},
+                {
+                    "status": 401,
+                    "title": f"The access token is not valid for this store (sandbox: use {SANDBOX_TOKEN})",
+                    "type": "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes",
+                },
                 status_code=401,
             )
-        return Response({"id": store_hash, "name": "Sandbox Store", "domain": f"{store_hash}.sandbox.invalid", "plan_name": "Sandbox"})
+        return Response(
+            {
+                "id": store_hash,
+                "name": "Sandbox Store",
+                "domain": f"{store_hash}.sandbox.invalid",
+                "plan_name": "Sandbox",
+            }
+        )

@@ -27,7 +27,7 @@ DEMO_ISV_NAME = "AcmeCo"
 DEMO_USERNAME = "demo-user"
 DEMO_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
 SANDBOX_PATH = "/demo/sandbox/bigcommerce"
-SANDBOX_TOKEN = "sandbox-token"
+SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 (the offline sandbox's fixed demo token)
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -41,7 +41,9 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> Isv:
     """Create (or refresh) AcmeCo, its catalogue and its demo user; idempotent."""
     isv = await demo_isv(session)
     if isv is None:
-        isv = (await create_isv(session, name=DEMO_ISV_NAME, allowed_origins=[settings.public_url])).isv
+        isv = (
+            await create_isv(session, name=DEMO_ISV_NAME, allowed_origins=[settings.public_url])
+        ).isv
     isv.allowed_origins = [settings.public_url]
     isv.webhook_url = settings.public_url + "/demo/webhooks"
     await load_catalog_file(session, DEMO_CATALOG, isv.id)
@@ -50,7 +52,9 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> Isv:
 
 
 async def demo_isv(session: AsyncSession) -> Isv | None:
-    return await session.scalar(select(Isv).where(Isv.name == DEMO_ISV_NAME).order_by(Isv.created_at))
+    return await session.scalar(
+        select(Isv).where(Isv.name == DEMO_ISV_NAME).order_by(Isv.created_at)
+    )
 
 
 async def demo_user(session: AsyncSession, isv: Isv) -> EndUser:
@@ -83,7 +87,9 @@ class WebhookInbox:
 
     received: deque[ReceivedWebhook] = field(default_factory=lambda: deque(maxlen=50))
 
-    def receive(self, url: str, headers: dict[str, str], body: bytes, secret: str, public_key_pem: bytes) -> ReceivedWebhook:
+    def receive(
+        self, url: str, headers: dict[str, str], body: bytes, secret: str, public_key_pem: bytes
+    ) -> ReceivedWebhook:
         try:
             Webhook(secret).verify(body, headers)
             standard_ok = True
@@ -93,10 +99,14 @@ class WebhookInbox:
         assert isinstance(key, rsa.RSAPublicKey)
         try:
             signature = bytes.fromhex(headers.get("x-alloy-signature", ""))
-            key.verify(signature, b"POST" + url.encode() + body, padding.PKCS1v15(), hashes.SHA256())
+            key.verify(
+                signature, b"POST" + url.encode() + body, padding.PKCS1v15(), hashes.SHA256()
+            )
             alloy_ok = True
         except (ValueError, InvalidSignature):
             alloy_ok = False
-        item = ReceivedWebhook(datetime.now(UTC), headers, body.decode("utf-8", "replace"), standard_ok, alloy_ok)
+        item = ReceivedWebhook(
+            datetime.now(UTC), headers, body.decode("utf-8", "replace"), standard_ok, alloy_ok
+        )
         self.received.appendleft(item)
         return item

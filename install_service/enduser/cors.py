@@ -38,7 +38,9 @@ from install_service.errors import error_body
 CORS_ORIGINS_STATE_KEY = "enduser_cors_origins"  # set by provide_caller: the caller's ISV's origins
 ALLOW_METHODS = "GET, PUT"
 ALLOW_HEADERS = "x-alloy-user-token, content-type"
-EXPOSE_HEADERS = "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy"
+EXPOSE_HEADERS = (
+    "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy"
+)
 PREFLIGHT_MAX_AGE_S = 600
 END_USER_PATHS = ("/integrations", "/workflows", "/workflows/activate", "/workflows/deactivate")
 
@@ -48,7 +50,11 @@ class EndUserCorsMiddleware(ASGIMiddleware):
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, new_session: Callable[[], AbstractAsyncContextManager[AsyncSession]], versions: Iterable[str]) -> None:
+    def __init__(
+        self,
+        new_session: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+        versions: Iterable[str],
+    ) -> None:
         """``new_session``: opens a database session (e.g. the SQLAlchemy config's ``get_session``);
         ``versions``: the API version prefixes the end-user paths answer under."""
         self._new_session = new_session
@@ -63,7 +69,11 @@ class EndUserCorsMiddleware(ASGIMiddleware):
         headers = Headers.from_scope(scope)
         raw_origin = headers.get("origin")
         origin = services.request_origin(raw_origin)
-        if raw_origin is not None and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if (
+            raw_origin is not None
+            and scope["method"] == "OPTIONS"
+            and "access-control-request-method" in headers
+        ):
             await (await self._preflight(origin, raw_origin))(scope, receive, send)
             return
 
@@ -83,7 +93,12 @@ class EndUserCorsMiddleware(ASGIMiddleware):
     async def _preflight(self, origin: str | None, raw_origin: str) -> ASGIResponse:
         if not await self._listed_by_any_isv(origin):
             body = error_body(403, f"{raw_origin} is not an allowed origin", "origin_not_allowed")
-            return ASGIResponse(body=encode_json(body), status_code=403, media_type="application/json", headers={"Vary": "Origin"})
+            return ASGIResponse(
+                body=encode_json(body),
+                status_code=403,
+                media_type="application/json",
+                headers={"Vary": "Origin"},
+            )
         return ASGIResponse(
             status_code=204,
             headers={
@@ -107,7 +122,11 @@ class EndUserCorsMiddleware(ASGIMiddleware):
             allowed = await self._listed_by_any_isv(origin)
         if not allowed:
             return {"Vary": "Origin"}
-        return {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": EXPOSE_HEADERS, "Vary": "Origin"}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": EXPOSE_HEADERS,
+            "Vary": "Origin",
+        }
 
     async def _listed_by_any_isv(self, origin: str | None) -> bool:
         if origin is None:

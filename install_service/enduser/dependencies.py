@@ -53,7 +53,9 @@ class Caller:
         return await required_user(session, self.isv, user_ref)
 
 
-async def user_for_token(session: AsyncSession, user_tokens: UserTokens, token: str | None) -> EndUser:
+async def user_for_token(
+    session: AsyncSession, user_tokens: UserTokens, token: str | None
+) -> EndUser:
     """The live end user a user JWT was minted for.
 
     Raises:
@@ -73,7 +75,9 @@ async def user_for_token(session: AsyncSession, user_tokens: UserTokens, token: 
     return user
 
 
-async def provide_caller(request: Request, db_session: AsyncSession, user_tokens: UserTokens, settings: Settings) -> Caller:
+async def provide_caller(
+    request: Request, db_session: AsyncSession, user_tokens: UserTokens, settings: Settings
+) -> Caller:
     """The caller, by the credential present: an API key wins over a user token.
 
     A token call from a browser page (an ``Origin`` other than the service's own) must come
@@ -88,7 +92,8 @@ async def provide_caller(request: Request, db_session: AsyncSession, user_tokens
     token = request.headers.get(USER_TOKEN_HEADER)
     if api_key is None and token is None:
         raise Unauthorized(
-            "Send Authorization: Bearer <API key>, or x-alloy-user-token: <user JWT>", code="unauthorized"
+            "Send Authorization: Bearer <API key>, or x-alloy-user-token: <user JWT>",
+            code="unauthorized",
         )
     if api_key is not None:
         request.state[CORS_ORIGINS_STATE_KEY] = ()  # the API key is for backends: no CORS
@@ -98,6 +103,12 @@ async def provide_caller(request: Request, db_session: AsyncSession, user_tokens
     request.state[CORS_ORIGINS_STATE_KEY] = tuple(isv.allowed_origins)
     origin = request.headers.get("origin")
     normalised = services.request_origin(origin)
-    if origin and not services.same_origin(normalised, settings.public_url) and not services.is_listed(normalised, isv.allowed_origins):
-        raise Forbidden(f"{origin} is not one of this ISV's allowed origins", code="origin_not_allowed")
+    if (
+        origin
+        and not services.same_origin(normalised, settings.public_url)
+        and not services.is_listed(normalised, isv.allowed_origins)
+    ):
+        raise Forbidden(
+            f"{origin} is not one of this ISV's allowed origins", code="origin_not_allowed"
+        )
     return Caller(IsvContext(isv=isv, environment=user.environment), user)

@@ -46,6 +46,8 @@ async def listed_by_any_isv(session: AsyncSession, origin: str | None) -> bool:
     if origin is None:
         return False
     rows = await session.scalars(
-        select(Isv.allowed_origins).where(cast(Isv.allowed_origins, String).contains(f'"{origin}"', autoescape=True))
+        select(Isv.allowed_origins).where(
+            cast(Isv.allowed_origins, String).contains(f'"{origin}"', autoescape=True)
+        )
     )
     return any(is_listed(origin, origins or []) for origins in rows)

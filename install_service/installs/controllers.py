@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service.catalog import connection_test
 from install_service.catalog.services import find_integration, find_integration_of_workflows
 from install_service.db.models import EndUser, Integration, Isv
+from install_service.enduser.dependencies import user_for_token
 from install_service.errors import NotFound, ServiceError, Unauthorized
 from install_service.installs import services, updates
 from install_service.installs.pages import USER_TOKEN_HEADER, error_page, page_headers
 from install_service.security.credential_crypto import CredentialCipher
-from install_service.enduser.dependencies import user_for_token
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
 
@@ -37,7 +37,9 @@ TOKEN_PROBLEMS = {
 }
 
 
-async def load_target(session: AsyncSession, integration_id: str | None, workflow_ids: list[str]) -> tuple[Integration, Isv]:
+async def load_target(
+    session: AsyncSession, integration_id: str | None, workflow_ids: list[str]
+) -> tuple[Integration, Isv]:
     """The integration named by ``integrationId`` or by its workflows' ``id``s, and its ISV.
 
     Raises:
@@ -49,11 +51,16 @@ async def load_target(session: AsyncSession, integration_id: str | None, workflo
     elif workflow_ids:
         integration = await find_integration_of_workflows(session, workflow_ids)
     if integration is None:
-        raise NotFound("We could not find this integration. It may have been removed.", code="integration_not_found")
+        raise NotFound(
+            "We could not find this integration. It may have been removed.",
+            code="integration_not_found",
+        )
     return integration, await session.get(Isv, integration.isv_id)
 
 
-async def authenticate(session: AsyncSession, user_tokens: UserTokens, token: str | None, isv: Isv) -> EndUser:
+async def authenticate(
+    session: AsyncSession, user_tokens: UserTokens, token: str | None, isv: Isv
+) -> EndUser:
     """The end user behind ``token``, who must belong to the integration's ISV.
 
     Raises:
@@ -63,10 +70,14 @@ async def authenticate(session: AsyncSession, user_tokens: UserTokens, token: st
     try:
         user = await user_for_token(session, user_tokens, token)
     except Unauthorized as exc:
-        message = TOKEN_PROBLEMS.get(exc.code.removeprefix("token_"), "This install window's user token is not valid.")
+        message = TOKEN_PROBLEMS.get(
+            exc.code.removeprefix("token_"), "This install window's user token is not valid."
+        )
         raise Unauthorized(message, code=exc.code) from exc
     if user.isv_id != isv.id:
-        raise Unauthorized("This user token is not valid for this integration.", code="token_wrong_isv")
+        raise Unauthorized(
+            "This user token is not valid for this integration.", code="token_wrong_isv"
+        )
     return user
 
 
@@ -74,8 +85,14 @@ class ModalState:
     """The options the modal was opened with, carried from step to step."""
 
     def __init__(
-        self, integration_id: str | None, workflow_ids: list[str], operation: str | None, always_show: bool,
-        hide: bool, title: str | None, version_ids: list[str] | None = None,
+        self,
+        integration_id: str | None,
+        workflow_ids: list[str],
+        operation: str | None,
+        always_show: bool,
+        hide: bool,
+        title: str | None,
+        version_ids: list[str] | None = None,
     ) -> None:
         self.integration_id = integration_id
         self.workflow_ids = workflow_ids
@@ -104,8 +121,14 @@ class ModalState:
 
 
 async def render_step(
-    session: AsyncSession, state: ModalState, user: EndUser, integration: Integration, settings: Settings,
-    *, form_errors: services.FormErrors | None = None, values: dict[str, str] | None = None,
+    session: AsyncSession,
+    state: ModalState,
+    user: EndUser,
+    integration: Integration,
+    settings: Settings,
+    *,
+    form_errors: services.FormErrors | None = None,
+    values: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Template context for the current step (the form, or "already installed")."""
     plan = await plan_for(session, state, user, integration)
@@ -120,20 +143,41 @@ async def render_step(
     }
 
 
-async def plan_for(session: AsyncSession, state: ModalState, user: EndUser, integration: Integration) -> services.InstallPlan:
+async def plan_for(
+    session: AsyncSession, state: ModalState, user: EndUser, integration: Integration
+) -> services.InstallPlan:
     """The install plan, or in update mode (``operation=update``) the update plan."""
     if state.operation == "update":
         return await updates.plan_update(
-            session, user=user, integration=integration, workflow_ids=state.workflow_ids, version_ids=state.version_ids
+            session,
+            user=user,
+            integration=integration,
+            workflow_ids=state.workflow_ids,
+            version_ids=state.version_ids,
         )
-    return await services.plan_install(session, user=user, integration=integration, workflow_ids=state.workflow_ids or None)
+    return await services.plan_install(
+        session, user=user, integration=integration, workflow_ids=state.workflow_ids or None
+    )
 
 
 def _state(
-    integration_id: str | None, workflow_ids: list[str] | None, operation: str | None, always_show: str | None,
-    hide: str | None = None, title: str | None = None, version_ids: list[str] | None = None,
+    integration_id: str | None,
+    workflow_ids: list[str] | None,
+    operation: str | None,
+    always_show: str | None,
+    hide: str | None = None,
+    title: str | None = None,
+    version_ids: list[str] | None = None,
 ) -> ModalState:
-    return ModalState(integration_id, workflow_ids or [], operation, always_show == "true", hide == "true", title, version_ids)
+    return ModalState(
+        integration_id,
+        workflow_ids or [],
+        operation,
+        always_show == "true",
+        hide == "true",
+        title,
+        version_ids,
+    )
 
 
 class ModalController(Controller):
@@ -162,16 +206,27 @@ class ModalController(Controller):
         for the token by postMessage; with one (Alloy's SDK) it renders the first step."""
         integration, isv = await load_target(db_session, integration_id, workflow_ids or [])
         headers = page_headers(isv.allowed_origins)
-        state = _state(integration_id, workflow_ids, operation, always_show, hide, title, version_ids)
+        state = _state(
+            integration_id, workflow_ids, operation, always_show, hide, title, version_ids
+        )
         context: dict[str, Any] = {
-            "integration": integration, "isv": isv, "state": state, "allowed_origins": isv.allowed_origins,
-            "step_url": f"/forge-install/step?{state.query()}", "handshake": token is None and bool(parent_origin),
+            "integration": integration,
+            "isv": isv,
+            "state": state,
+            "allowed_origins": isv.allowed_origins,
+            "step_url": f"/forge-install/step?{state.query()}",
+            "handshake": token is None and bool(parent_origin),
         }
         if not context["handshake"]:
             try:
                 user = await authenticate(db_session, user_tokens, token, isv)
             except Unauthorized as exc:
-                return Template("error.html", context={"status": 401, "message": exc.message}, status_code=401, headers=headers)
+                return Template(
+                    "error.html",
+                    context={"status": 401, "message": exc.message},
+                    status_code=401,
+                    headers=headers,
+                )
             context.update(await render_step(db_session, state, user, integration, settings))
         return Template("modal/page.html", context=context, headers=headers)
 
@@ -190,10 +245,16 @@ class ModalController(Controller):
     ) -> Template:
         """The current step as a fragment, for the shell once the token arrived."""
         integration, isv = await load_target(db_session, integration_id, workflow_ids or [])
-        user = await authenticate(db_session, user_tokens, request.headers.get(USER_TOKEN_HEADER), isv)
-        state = _state(integration_id, workflow_ids, operation, always_show, version_ids=version_ids)
+        user = await authenticate(
+            db_session, user_tokens, request.headers.get(USER_TOKEN_HEADER), isv
+        )
+        state = _state(
+            integration_id, workflow_ids, operation, always_show, version_ids=version_ids
+        )
         context = await render_step(db_session, state, user, integration, settings)
-        return Template("modal/_step.html", context=context, headers=page_headers(isv.allowed_origins))
+        return Template(
+            "modal/_step.html", context=context, headers=page_headers(isv.allowed_origins)
+        )
 
     @post("/install")
     async def finish(
@@ -209,22 +270,43 @@ class ModalController(Controller):
         """Finish Installation: validate, test the connection, then install in one transaction."""
         form = {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items()}
         state = _state(
-            form.get("integrationId"), _all(data, "id"), form.get("operation"), form.get("alwaysShowAuthentication"),
+            form.get("integrationId"),
+            _all(data, "id"),
+            form.get("operation"),
+            form.get("alwaysShowAuthentication"),
             version_ids=_all(data, "versionId"),
         )
         integration, isv = await load_target(db_session, state.integration_id, state.workflow_ids)
-        user = await authenticate(db_session, user_tokens, request.headers.get(USER_TOKEN_HEADER), isv)
+        user = await authenticate(
+            db_session, user_tokens, request.headers.get(USER_TOKEN_HEADER), isv
+        )
         headers = page_headers(isv.allowed_origins)
         return await finish_install(
-            db_session, state, user, integration, form,
-            settings=settings, cipher=cipher, http_client=http_client, headers=headers,
+            db_session,
+            state,
+            user,
+            integration,
+            form,
+            settings=settings,
+            cipher=cipher,
+            http_client=http_client,
+            headers=headers,
         )
 
 
 async def finish_install(
-    db_session: AsyncSession, state: ModalState, user: EndUser, integration: Integration, form: dict[str, str], *,
-    settings: Settings, cipher: CredentialCipher, http_client: httpx.AsyncClient, headers: dict[str, str],
-    extra: dict[str, Any] | None = None, before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    db_session: AsyncSession,
+    state: ModalState,
+    user: EndUser,
+    integration: Integration,
+    form: dict[str, str],
+    *,
+    settings: Settings,
+    cipher: CredentialCipher,
+    http_client: httpx.AsyncClient,
+    headers: dict[str, str],
+    extra: dict[str, Any] | None = None,
+    before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> Template:
     """Finish Installation for the modal and for Alloy Link: validate the form, test the
     connection (no database lock held meanwhile), then install in one transaction.
@@ -241,14 +323,25 @@ async def finish_install(
         await db_session.commit()  # hold no database lock while the app is called
         if plan.ask_credentials:
             result = await connection_test.test_connection(
-                plan.app, credentials, api_base=settings.api_base_for(plan.app.key), client=http_client
+                plan.app,
+                credentials,
+                api_base=settings.api_base_for(plan.app.key),
+                client=http_client,
             )
             if not result.ok:
-                raise services.FormErrors({}, result.reason or f"{plan.app.name} refused these credentials.")
+                raise services.FormErrors(
+                    {}, result.reason or f"{plan.app.name} refused these credentials."
+                )
     except services.FormErrors as errors:
-        context = await render_step(db_session, state, user, integration, settings, form_errors=errors, values=public_values)
-        return Template("modal/_step.html", context=context | extra, status_code=422, headers=headers)
-    outcome = await services.install(db_session, plan, credentials, configuration, cipher, before_commit=before_commit)
+        context = await render_step(
+            db_session, state, user, integration, settings, form_errors=errors, values=public_values
+        )
+        return Template(
+            "modal/_step.html", context=context | extra, status_code=422, headers=headers
+        )
+    outcome = await services.install(
+        db_session, plan, credentials, configuration, cipher, before_commit=before_commit
+    )
     return Template(
         "modal/_success.html",
         context={"plan": plan, "state": state, "workflow_ids": outcome.workflow_ids} | extra,

@@ -9,7 +9,7 @@ from litestar.response import Template
 
 from install_service.errors import ServiceError
 
-USER_TOKEN_HEADER = "x-alloy-user-token"
+USER_TOKEN_HEADER = "x-alloy-user-token"  # noqa: S105 (a header name)
 
 
 def page_headers(frame_ancestors: Iterable[str] | None) -> dict[str, str]:

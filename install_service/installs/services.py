@@ -19,7 +19,6 @@ from uuid_utils.compat import uuid7
 from install_service.catalog.connectors import App, validate_values
 from install_service.catalog.services import app_for, installation_for
 from install_service.credentials.services import build_credential
-from install_service.workflows.versions import newest_released
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -31,6 +30,7 @@ from install_service.db.models import (
 from install_service.errors import InvalidInput, NotFound, ServiceError
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.webhooks.outbox import INSTALLATION_COMPLETED, enqueue
+from install_service.workflows.versions import newest_released
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,11 @@ class FormErrors(Exception):
 
 
 async def plan_install(
-    session: AsyncSession, *, user: EndUser, integration: Integration, workflow_ids: list[str] | None = None
+    session: AsyncSession,
+    *,
+    user: EndUser,
+    integration: Integration,
+    workflow_ids: list[str] | None = None,
 ) -> InstallPlan:
     """The workflows to install (all of the integration's, or the given subset), each at
     its newest released version for this user (a released user-specific version from the
@@ -99,7 +103,9 @@ async def plan_install(
         if (latest := newest_released(w.versions, user.id)) is not None
     )
     if not planned:
-        raise InvalidInput(f"{integration.name} has no released workflow to install yet", code="nothing_released")
+        raise InvalidInput(
+            f"{integration.name} has no released workflow to install yet", code="nothing_released"
+        )
     seen: dict[str, dict[str, Any]] = {}
     for item in planned:
         for spec in item.version.configurable_fields:
@@ -122,7 +128,9 @@ def check_form(plan: InstallPlan, form: Mapping[str, str]) -> tuple[dict[str, st
     Raises:
         FormErrors: a required value is empty or a value has the wrong form.
     """
-    credentials = {f.name: (form.get(f.name) or "").strip() for f in plan.app.fields if plan.ask_credentials}
+    credentials = {
+        f.name: (form.get(f.name) or "").strip() for f in plan.app.fields if plan.ask_credentials
+    }
     errors = validate_values(plan.app, credentials) if plan.ask_credentials else {}
     configuration: dict[str, str] = {}
     for spec in plan.configurable_fields:
@@ -130,7 +138,9 @@ def check_form(plan: InstallPlan, form: Mapping[str, str]) -> tuple[dict[str, st
         key = f"config.{name}"
         if not value and spec.get("required", True):
             errors[key] = f"Enter {spec['label'].lower()}"
-        elif value and spec.get("type") == "url" and urlsplit(value).scheme not in {"http", "https"}:
+        elif (
+            value and spec.get("type") == "url" and urlsplit(value).scheme not in {"http", "https"}
+        ):
             errors[key] = "Enter a full URL starting with https://"
         elif value and spec.get("type") == "select" and value not in spec.get("options", []):
             errors[key] = "Choose one of the listed options"
@@ -166,8 +176,13 @@ async def install(
         credential_id = credential.id
     if installation is None:
         installation = Installation(
-            id=uuid7(), isv_id=plan.isv.id, user_id=plan.user.id, integration_id=plan.integration.id,
-            credential_id=credential_id, configuration=dict(configuration), workflows=[],
+            id=uuid7(),
+            isv_id=plan.isv.id,
+            user_id=plan.user.id,
+            integration_id=plan.integration.id,
+            credential_id=credential_id,
+            configuration=dict(configuration),
+            workflows=[],
         )
         session.add(installation)
     else:
@@ -178,17 +193,26 @@ async def install(
         copy = current.get(item.version.workflow_id)
         if copy is None:
             installation.workflows.append(
-                InstalledWorkflow(workflow_id=item.version.workflow_id, version_id=item.version.id, version=item.version.version)
+                InstalledWorkflow(
+                    workflow_id=item.version.workflow_id,
+                    version_id=item.version.id,
+                    version=item.version.version,
+                )
             )
         else:
             copy.version_id, copy.version, copy.active = item.version.id, item.version.version, True
-    enqueue(session, plan.isv, INSTALLATION_COMPLETED, {
-        "userId": str(plan.user.id),
-        "workflowIds": plan.workflow_ids,
-        "integrationId": str(plan.integration.id),
-        "credentials": {plan.app.key: str(credential_id)},
-        "success": True,
-    })
+    enqueue(
+        session,
+        plan.isv,
+        INSTALLATION_COMPLETED,
+        {
+            "userId": str(plan.user.id),
+            "workflowIds": plan.workflow_ids,
+            "integrationId": str(plan.integration.id),
+            "credentials": {plan.app.key: str(credential_id)},
+            "success": True,
+        },
+    )
     try:
         if before_commit is not None:
             await before_commit(session)
@@ -204,7 +228,8 @@ async def install(
             await session.refresh(loaded)
         winner = await session.scalar(
             select(Installation).where(
-                Installation.user_id == plan.user.id, Installation.integration_id == plan.integration.id
+                Installation.user_id == plan.user.id,
+                Installation.integration_id == plan.integration.id,
             )
         )
         if winner is None:

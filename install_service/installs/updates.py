@@ -20,8 +20,12 @@ from install_service.workflows.versions import fields_to_ask, input_changes, new
 
 
 async def plan_update(
-    session: AsyncSession, *, user: EndUser, integration: Integration,
-    workflow_ids: list[str], version_ids: list[str],
+    session: AsyncSession,
+    *,
+    user: EndUser,
+    integration: Integration,
+    workflow_ids: list[str],
+    version_ids: list[str],
 ) -> InstallPlan:
     """What updating ``workflow_ids`` (default: every installed workflow of the integration)
     to ``version_ids`` (default: each one's newest released version for this user, which
@@ -36,12 +40,18 @@ async def plan_update(
     """
     existing = await installation_for(session, user, integration)
     if existing is None:
-        return await plan_install(session, user=user, integration=integration, workflow_ids=workflow_ids or None)
+        return await plan_install(
+            session, user=user, integration=integration, workflow_ids=workflow_ids or None
+        )
     by_id = {str(w.id): w for w in integration.workflows}
     installed = {str(w.workflow_id): w for w in existing.workflows}
     if any(w not in by_id for w in workflow_ids):
         raise NotFound("Workflow not found", code="workflow_not_found")
-    targets = [by_id[w] for w in workflow_ids] if workflow_ids else [by_id[w] for w in installed if w in by_id]
+    targets = (
+        [by_id[w] for w in workflow_ids]
+        if workflow_ids
+        else [by_id[w] for w in installed if w in by_id]
+    )
     pinned = _pinned_versions(targets, version_ids, user)
     planned, asked, ask_credentials = [], {}, False
     for workflow in targets:
@@ -50,18 +60,30 @@ async def plan_update(
             continue
         copy = installed.get(str(workflow.id))
         old = copy.workflow_version if copy is not None else None
-        planned.append(PlannedWorkflow(str(workflow.id), workflow.name, new, old.version if old else None))
+        planned.append(
+            PlannedWorkflow(str(workflow.id), workflow.name, new, old.version if old else None)
+        )
         for spec in fields_to_ask(old, new):
             asked.setdefault(spec["name"], spec)
-        ask_credentials |= old is not None and any(c.startswith("new app") for c in input_changes(old, new))
+        ask_credentials |= old is not None and any(
+            c.startswith("new app") for c in input_changes(old, new)
+        )
     return InstallPlan(
-        isv=await session.get(Isv, integration.isv_id), user=user, integration=integration, app=app_for(integration),
-        workflows=tuple(planned), configurable_fields=tuple(asked.values()), existing=existing,
-        ask_credentials=ask_credentials, update=True,
+        isv=await session.get(Isv, integration.isv_id),
+        user=user,
+        integration=integration,
+        app=app_for(integration),
+        workflows=tuple(planned),
+        configurable_fields=tuple(asked.values()),
+        existing=existing,
+        ask_credentials=ask_credentials,
+        update=True,
     )
 
 
-def _pinned_versions(workflows: list[Workflow], version_ids: list[str], user: EndUser) -> dict[Any, WorkflowVersion]:
+def _pinned_versions(
+    workflows: list[Workflow], version_ids: list[str], user: EndUser
+) -> dict[Any, WorkflowVersion]:
     """{workflow id: version} for the ``versionId``s given; each must be a released version
     of one of ``workflows`` that applies to ``user``."""
     usable = {

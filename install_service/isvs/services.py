@@ -117,7 +117,9 @@ async def rotate_api_key(session: AsyncSession, isv: Isv, environment: str) -> s
         raise InvalidInput(f"environment must be one of {', '.join(ENVIRONMENTS)}")
     await session.execute(
         update(ApiKey)
-        .where(ApiKey.isv_id == isv.id, ApiKey.environment == environment, ApiKey.revoked_at.is_(None))
+        .where(
+            ApiKey.isv_id == isv.id, ApiKey.environment == environment, ApiKey.revoked_at.is_(None)
+        )
         .values(revoked_at=datetime.now(UTC))
     )
     return await add_api_key(session, isv, environment)

@@ -41,10 +41,18 @@ class LinksController(Controller):
     tags = ["Install links"]
     dependencies = {"isv": Provide(provide_isv)}
 
-    @get(["/users/{user_ref:str}/integrations/{integration_id:str}/install-url", "/install-url"], summary="Generate an install link")
+    @get(
+        ["/users/{user_ref:str}/integrations/{integration_id:str}/install-url", "/install-url"],
+        summary="Generate an install link",
+    )
     async def install_url(
-        self, isv: IsvContext, db_session: AsyncSession, settings: Settings, link_tokens: LinkTokens,
-        user_ref: str | None = None, integration_id: str | None = None,
+        self,
+        isv: IsvContext,
+        db_session: AsyncSession,
+        settings: Settings,
+        link_tokens: LinkTokens,
+        user_ref: str | None = None,
+        integration_id: str | None = None,
         user_query: Annotated[str | None, QueryParameter(name="userId")] = None,
         integration_query: Annotated[str | None, QueryParameter(name="integrationId")] = None,
         expires_in: Annotated[int | None, QueryParameter(name="expiresIn")] = None,
@@ -58,21 +66,38 @@ class LinksController(Controller):
         user = await UserService(session=db_session).get_user(isv, user_ref)
         integration = await get_integration(db_session, isv.isv.id, integration_id)
         link, url = await services.create_link(
-            db_session, isv, user, integration, tokens=link_tokens, public_url=settings.public_url,
-            expires_in_s=expires_in, redirect_url=redirect_url,
+            db_session,
+            isv,
+            user,
+            integration,
+            tokens=link_tokens,
+            public_url=settings.public_url,
+            expires_in_s=expires_in,
+            redirect_url=redirect_url,
         )
         return InstallUrl(url=url, link_id=str(link.id), expires_at=link.expires_at)
 
     @get("/users/{user_ref:str}/links", summary="List a user's install links")
-    async def list_links(self, user_ref: str, isv: IsvContext, db_session: AsyncSession) -> LinkList:
+    async def list_links(
+        self, user_ref: str, isv: IsvContext, db_session: AsyncSession
+    ) -> LinkList:
         user = await UserService(session=db_session).get_user(isv, user_ref)
         now = datetime.now(UTC)
-        return LinkList(data=[
-            Link(link_id=str(link.id), integration_id=str(link.integration_id), status=services.link_status(link, now),
-                 created_at=link.created_at, expires_at=link.expires_at, first_opened_at=link.first_opened_at,
-                 completed_at=link.completed_at, revoked_at=link.revoked_at)
-            for link in await services.list_links(db_session, user)
-        ])
+        return LinkList(
+            data=[
+                Link(
+                    link_id=str(link.id),
+                    integration_id=str(link.integration_id),
+                    status=services.link_status(link, now),
+                    created_at=link.created_at,
+                    expires_at=link.expires_at,
+                    first_opened_at=link.first_opened_at,
+                    completed_at=link.completed_at,
+                    revoked_at=link.revoked_at,
+                )
+                for link in await services.list_links(db_session, user)
+            ]
+        )
 
     @delete("/links/{link_id:str}", status_code=200, summary="Revoke an install link")
     async def revoke(self, link_id: str, isv: IsvContext, db_session: AsyncSession) -> Success:
@@ -88,14 +113,19 @@ class HostedInstallController(Controller):
     exception_handlers = {ServiceError: lambda request, exc: _no_frame(error_page(request, exc))}
 
     @route("/", http_method=[HttpMethod.GET, HttpMethod.HEAD])
-    async def landing(self, db_session: AsyncSession, link_tokens: LinkTokens, token: str | None = None) -> Template:
+    async def landing(
+        self, db_session: AsyncSession, link_tokens: LinkTokens, token: str | None = None
+    ) -> Template:
         """Names the ISV and the integration and offers Continue; changes nothing (GET, HEAD)."""
         opened = await services.open_link(db_session, link_tokens, token)
         return Template("links/page.html", context=_context(opened, token), headers=HOSTED)
 
     @post("/continue", status_code=200)
     async def proceed(
-        self, db_session: AsyncSession, link_tokens: LinkTokens, settings: Settings,
+        self,
+        db_session: AsyncSession,
+        link_tokens: LinkTokens,
+        settings: Settings,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         """A person pressed Continue: record it and show the install form."""
@@ -103,12 +133,21 @@ class HostedInstallController(Controller):
         await services.mark_opened(db_session, opened.link)
         state = ModalState(str(opened.integration.id), [], None, False, False, None)
         context = await render_step(db_session, state, opened.user, opened.integration, settings)
-        return Template("modal/_step.html", context=context | _context(opened, data.get("token")), headers=HOSTED)
+        return Template(
+            "modal/_step.html",
+            context=context | _context(opened, data.get("token")),
+            headers=HOSTED,
+        )
 
     @post("/install", status_code=200)
     async def finish(
-        self, db_session: AsyncSession, link_tokens: LinkTokens, settings: Settings, cipher: CredentialCipher,
-        http_client: httpx.AsyncClient, data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        self,
+        db_session: AsyncSession,
+        link_tokens: LinkTokens,
+        settings: Settings,
+        cipher: CredentialCipher,
+        http_client: httpx.AsyncClient,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         """Finish Installation; the link is claimed in the installation's own transaction."""
         form = {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items()}
@@ -116,16 +155,28 @@ class HostedInstallController(Controller):
         link_id = opened.link.id
         state = ModalState(str(opened.integration.id), [], None, True, False, None)
         return await finish_install(
-            db_session, state, opened.user, opened.integration, form, settings=settings, cipher=cipher,
-            http_client=http_client, headers=HOSTED, extra=_context(opened, form.get("token")),
+            db_session,
+            state,
+            opened.user,
+            opened.integration,
+            form,
+            settings=settings,
+            cipher=cipher,
+            http_client=http_client,
+            headers=HOSTED,
+            extra=_context(opened, form.get("token")),
             before_commit=lambda session: services.claim(session, link_id),
         )
 
 
 def _context(opened: services.OpenedLink, token: str | None) -> dict[str, Any]:
     return {
-        "isv": opened.isv, "integration": opened.integration, "link_token": token, "hosted": True,
-        "form_action": "/embedded-install/install", "redirect_url": opened.link.redirect_url,
+        "isv": opened.isv,
+        "integration": opened.integration,
+        "link_token": token,
+        "hosted": True,
+        "form_action": "/embedded-install/install",
+        "redirect_url": opened.link.redirect_url,
     }
 
 

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import EndUser, InstallLink, Integration, Isv
 from install_service.errors import Gone, InvalidInput, NotFound, ServiceError
+from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.links.tokens import MAX_AGE_S, InvalidLinkToken, LinkTokens
-from install_service.ids import parse_id
 
 DEFAULT_EXPIRES_IN_S = 7 * 24 * 3600  # Alloy Link's default: 7 days
 
@@ -55,8 +55,15 @@ def _origin(url: str) -> str:
 
 
 async def create_link(
-    session: AsyncSession, ctx: IsvContext, user: EndUser, integration: Integration, *,
-    tokens: LinkTokens, public_url: str, expires_in_s: int | None, redirect_url: str | None,
+    session: AsyncSession,
+    ctx: IsvContext,
+    user: EndUser,
+    integration: Integration,
+    *,
+    tokens: LinkTokens,
+    public_url: str,
+    expires_in_s: int | None,
+    redirect_url: str | None,
     now: datetime | None = None,
 ) -> tuple[InstallLink, str]:
     """A new link and its URL, built from ``public_url`` (never from the request's Host).
@@ -72,8 +79,12 @@ async def create_link(
         raise InvalidInput("redirectUrl must be on one of your allowed origins")
     now = now or datetime.now(UTC)
     link = InstallLink(
-        id=uuid.uuid4(), isv_id=ctx.isv.id, user_id=user.id, integration_id=integration.id,
-        expires_at=now + timedelta(seconds=expires_in_s), redirect_url=redirect_url or None,
+        id=uuid.uuid4(),
+        isv_id=ctx.isv.id,
+        user_id=user.id,
+        integration_id=integration.id,
+        expires_at=now + timedelta(seconds=expires_in_s),
+        redirect_url=redirect_url or None,
     )
     session.add(link)
     await session.flush()
@@ -81,7 +92,9 @@ async def create_link(
     return link, f"{public_url}/embedded-install?{query}"
 
 
-async def open_link(session: AsyncSession, tokens: LinkTokens, token: str | None, now: datetime | None = None) -> OpenedLink:
+async def open_link(
+    session: AsyncSession, tokens: LinkTokens, token: str | None, now: datetime | None = None
+) -> OpenedLink:
     """The link behind ``token`` if it can still be used; changes nothing.
 
     Raises:
@@ -91,24 +104,35 @@ async def open_link(session: AsyncSession, tokens: LinkTokens, token: str | None
     try:
         link_id = parse_id(tokens.verify(token or ""))
     except InvalidLinkToken as exc:
-        raise BadLink("This install link is not valid. Check that you copied the whole link.") from exc
+        raise BadLink(
+            "This install link is not valid. Check that you copied the whole link."
+        ) from exc
     link = link_id and await session.get(InstallLink, link_id)
     if link is None:
         raise BadLink("This install link is not valid.")
     isv = await session.get(Isv, link.isv_id)
     status = link_status(link, now or datetime.now(UTC))
     if status == "completed":
-        raise Gone("This install link was already used: the integration is installed.", code="link_used")
+        raise Gone(
+            "This install link was already used: the integration is installed.", code="link_used"
+        )
     if status == "revoked":
-        raise Gone(f"This install link was withdrawn by {isv.name}. Ask them for a new link.", code="link_revoked")
+        raise Gone(
+            f"This install link was withdrawn by {isv.name}. Ask them for a new link.",
+            code="link_revoked",
+        )
     if status == "expired":
-        raise Gone(f"This install link has expired, ask {isv.name} for a new link.", code="link_expired")
+        raise Gone(
+            f"This install link has expired, ask {isv.name} for a new link.", code="link_expired"
+        )
     user = await session.get(EndUser, link.user_id)
     integration = await session.get(Integration, link.integration_id)
     return OpenedLink(link, isv, user, integration)
 
 
-async def mark_opened(session: AsyncSession, link: InstallLink, now: datetime | None = None) -> None:
+async def mark_opened(
+    session: AsyncSession, link: InstallLink, now: datetime | None = None
+) -> None:
     """Record the first Continue (a person, not a scanner, is here)."""
     await session.execute(
         update(InstallLink)
@@ -135,15 +159,23 @@ async def claim(session: AsyncSession, link_id: uuid.UUID, now: datetime | None 
         .values(completed_at=now)
     )
     if result.rowcount != 1:
-        raise Gone("This install link was already used: the integration is installed.", code="link_used")
+        raise Gone(
+            "This install link was already used: the integration is installed.", code="link_used"
+        )
 
 
 async def list_links(session: AsyncSession, user: EndUser) -> list[InstallLink]:
-    query = select(InstallLink).where(InstallLink.user_id == user.id).order_by(InstallLink.created_at.desc())
+    query = (
+        select(InstallLink)
+        .where(InstallLink.user_id == user.id)
+        .order_by(InstallLink.created_at.desc())
+    )
     return list((await session.scalars(query)).all())
 
 
-async def revoke(session: AsyncSession, ctx: IsvContext, link_id: str, now: datetime | None = None) -> InstallLink:
+async def revoke(
+    session: AsyncSession, ctx: IsvContext, link_id: str, now: datetime | None = None
+) -> InstallLink:
     """Raises NotFound for an unknown id or another ISV's (or environment's) link."""
     parsed = parse_id(link_id)
     link = parsed and await session.get(InstallLink, parsed)

@@ -101,7 +101,9 @@ def load_keys(settings: Settings) -> KeyRing:
         ).decode(),
     )
     link_keys = settings.link_keys or (
-        _read_or_create(key_dir / "link-key.txt", lambda: secrets.token_urlsafe(32).encode()).decode(),
+        _read_or_create(
+            key_dir / "link-key.txt", lambda: secrets.token_urlsafe(32).encode()
+        ).decode(),
     )
     jwt_key = serialization.load_pem_private_key(jwt_pem, password=None)
     webhook_key = serialization.load_pem_private_key(webhook_pem, password=None)

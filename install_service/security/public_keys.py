@@ -15,7 +15,11 @@ class PublicKeysController(Controller):
     async def jwks(self, user_tokens: UserTokens) -> dict[str, list[dict[str, str]]]:
         return user_tokens.jwks()
 
-    @get("/security/public-key.pem", media_type="application/x-pem-file", summary="Webhook signing key")
+    @get(
+        "/security/public-key.pem",
+        media_type="application/x-pem-file",
+        summary="Webhook signing key",
+    )
     async def webhook_public_key(self, keys: KeyRing) -> Response[bytes]:
         """PEM (SubjectPublicKeyInfo) of the RSA key behind ``X-Alloy-Signature``."""
         return Response(keys.webhook_public_key_pem, media_type="application/x-pem-file")

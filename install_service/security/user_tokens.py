@@ -59,7 +59,9 @@ class UserTokens:
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(
-            claims, self._keys.jwt_private_key, algorithm=ALGORITHM,
+            claims,
+            self._keys.jwt_private_key,
+            algorithm=ALGORITHM,
             headers={"kid": self._keys.jwt_kid},
         )
 

@@ -36,7 +36,10 @@ async def provide_user_service(db_session: AsyncSession) -> UserService:
 
 def _user(row: EndUser) -> User:
     return User(
-        user_id=str(row.id), username=row.username, full_name=row.full_name, created_at=row.created_at
+        user_id=str(row.id),
+        username=row.username,
+        full_name=row.full_name,
+        created_at=row.created_at,
     )
 
 
@@ -49,16 +52,22 @@ class UsersController(Controller):
     dependencies = {"isv": Provide(provide_isv), "user_service": Provide(provide_user_service)}
 
     @post("/users", summary="Create a user")
-    async def create_user(self, data: CreateUser, isv: IsvContext, user_service: UserService) -> CreatedUser:
+    async def create_user(
+        self, data: CreateUser, isv: IsvContext, user_service: UserService
+    ) -> CreatedUser:
         """201 ``{"userId"}``; 409 when the username exists; 422 without a username."""
         user = await user_service.create_user(isv, data.username, data.full_name)
         return CreatedUser(user_id=str(user.id))
 
     @post("/users/batch", summary="Create many users")
-    async def create_users(self, data: CreateUsers, isv: IsvContext, user_service: UserService) -> BatchResult:
+    async def create_users(
+        self, data: CreateUsers, isv: IsvContext, user_service: UserService
+    ) -> BatchResult:
         """201 with the users created and, in ``errors``, each username refused (taken, or
         repeated in the batch); 422 for no users, over 1000, or an invalid entry."""
-        batch = await user_service.create_users(isv, [(u.username, u.full_name) for u in data.users])
+        batch = await user_service.create_users(
+            isv, [(u.username, u.full_name) for u in data.users]
+        )
         return BatchResult(
             data=[BatchCreated(user_id=str(u.id), username=u.username) for u in batch.created],
             errors=[BatchError(username=name, message=message) for name, message in batch.refused],
@@ -83,13 +92,19 @@ class UsersController(Controller):
         return _user(await user_service.get_user(isv, user_ref))
 
     @put("/users/{user_ref:str}", summary="Update a user")
-    async def update_user(self, user_ref: str, data: UpdateUser, isv: IsvContext, user_service: UserService) -> User:
+    async def update_user(
+        self, user_ref: str, data: UpdateUser, isv: IsvContext, user_service: UserService
+    ) -> User:
         """The changed user; 409 when the new username is taken, 422 for an empty one."""
-        user = await user_service.update_user(isv, user_ref, username=data.username, full_name=data.full_name)
+        user = await user_service.update_user(
+            isv, user_ref, username=data.username, full_name=data.full_name
+        )
         return _user(user)
 
     @delete("/users/{user_ref:str}", status_code=200, summary="Delete a user")
-    async def delete_user(self, user_ref: str, isv: IsvContext, user_service: UserService) -> Success:
+    async def delete_user(
+        self, user_ref: str, isv: IsvContext, user_service: UserService
+    ) -> Success:
         """``{"success": true}``; the user's credentials, installations and links go too."""
         await user_service.delete_user(isv, user_ref)
         return Success()

@@ -27,11 +27,15 @@ async def required_user(session: AsyncSession, isv: IsvContext, user_ref: str | 
     return await UserService(session=session).get_user(isv, user_ref)
 
 
-async def provide_user(isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None) -> EndUser:
+async def provide_user(
+    isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None
+) -> EndUser:
     """The end user named by ``?userId=`` (id or username); errors as ``required_user``."""
     return await required_user(db_session, isv, user_id)
 
 
-async def provide_optional_user(isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None) -> EndUser | None:
+async def provide_optional_user(
+    isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None
+) -> EndUser | None:
     """The end user named by ``?userId=``, or None without one (404 for an unknown one)."""
     return await required_user(db_session, isv, user_id) if user_id else None

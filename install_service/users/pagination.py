@@ -30,7 +30,9 @@ def page_size(raw: str | None) -> int:
     except ValueError:
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", code="invalid_limit")
+        raise InvalidInput(
+            f"limit must be a whole number from 1 to {MAX_LIMIT}", code="invalid_limit"
+        )
     return limit
 
 
@@ -53,7 +55,9 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         created_at, row_id = raw.split("|")
         position = datetime.fromisoformat(created_at), uuid.UUID(hex=row_id)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput("cursor is not one this service returned", code="invalid_cursor") from exc
+        raise InvalidInput(
+            "cursor is not one this service returned", code="invalid_cursor"
+        ) from exc
     if position[0].tzinfo is None:
         raise InvalidInput("cursor is not one this service returned", code="invalid_cursor")
     return position

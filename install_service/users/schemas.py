@@ -27,7 +27,7 @@ class UpdateUser(msgspec.Struct, rename="camel"):
     """Absent fields stay as they are; ``"fullName": null`` clears the full name."""
 
     username: Username | msgspec.UnsetType = msgspec.UNSET
-    full_name: FullName | None | msgspec.UnsetType = msgspec.UNSET
+    full_name: FullName | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CreatedUser(msgspec.Struct, rename="camel"):
@@ -67,4 +67,3 @@ class UserList(msgspec.Struct, rename="camel"):
 
 class UserToken(msgspec.Struct):
     token: str
-

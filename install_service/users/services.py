@@ -80,20 +80,32 @@ class UserService(SQLAlchemyAsyncRepositoryService[EndUser]):
             if username in existing:
                 batch.refused.append((username, "A user with this username already exists"))
             elif username in seen:
-                batch.refused.append((username, "This username appears more than once in the batch"))
+                batch.refused.append(
+                    (username, "This username appears more than once in the batch")
+                )
             else:
                 seen.add(username)
                 batch.created.append(
-                    EndUser(isv_id=ctx.isv.id, environment=ctx.environment, username=username, full_name=full_name)
+                    EndUser(
+                        isv_id=ctx.isv.id,
+                        environment=ctx.environment,
+                        username=username,
+                        full_name=full_name,
+                    )
                 )
         if batch.created:
             try:
                 batch.created = list(await self.create_many(batch.created, auto_commit=False))
             except IntegrityError as exc:
-                raise Conflict("Some of these usernames were taken meanwhile; send the batch again", code="duplicate_user") from exc
+                raise Conflict(
+                    "Some of these usernames were taken meanwhile; send the batch again",
+                    code="duplicate_user",
+                ) from exc
         return batch
 
-    async def list_users(self, ctx: IsvContext, *, limit: int, cursor: str | None = None) -> UserPage:
+    async def list_users(
+        self, ctx: IsvContext, *, limit: int, cursor: str | None = None
+    ) -> UserPage:
         """Up to ``limit`` users, oldest first, after ``cursor``; ``next_cursor`` is None on
         the last page.
 
@@ -105,7 +117,10 @@ class UserService(SQLAlchemyAsyncRepositoryService[EndUser]):
         if after is not None:
             created_at, user_id = after
             query = query.where(
-                or_(EndUser.created_at > created_at, and_(EndUser.created_at == created_at, EndUser.id > user_id))
+                or_(
+                    EndUser.created_at > created_at,
+                    and_(EndUser.created_at == created_at, EndUser.id > user_id),
+                )
             )
         query = query.order_by(EndUser.created_at.asc(), EndUser.id.asc()).limit(limit + 1)
         users = list(await self.repository.session.scalars(query))
@@ -131,7 +146,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[EndUser]):
         user_ref: str,
         *,
         username: str | msgspec.UnsetType = msgspec.UNSET,
-        full_name: str | None | msgspec.UnsetType = msgspec.UNSET,
+        full_name: str | msgspec.UnsetType | None = msgspec.UNSET,
     ) -> EndUser:
         """Rename the user and/or set (``None``: clear) the full name; UNSET leaves a field.
 

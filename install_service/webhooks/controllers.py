@@ -19,17 +19,29 @@ from install_service.webhooks.schemas import Attempt, Delivery, DeliveryList, Ro
 
 def _delivery(row: WebhookDelivery, *, with_attempts: bool = False) -> Delivery:
     return Delivery(
-        delivery_id=str(row.id), webhook_id=row.message_id, event_type=row.event_type,
-        status=row.status, attempt_count=row.attempt_count, next_attempt_at=row.next_attempt_at,
-        delivered_at=row.delivered_at, last_error=row.last_error, created_at=row.created_at,
+        delivery_id=str(row.id),
+        webhook_id=row.message_id,
+        event_type=row.event_type,
+        status=row.status,
+        attempt_count=row.attempt_count,
+        next_attempt_at=row.next_attempt_at,
+        delivered_at=row.delivered_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
         payload=row.payload,
         attempts=[
             Attempt(
-                attempted_at=a.attempted_at, url=a.url, status_code=a.status_code,
-                latency_ms=a.latency_ms, response_body=a.response_body, error=a.error,
+                attempted_at=a.attempted_at,
+                url=a.url,
+                status_code=a.status_code,
+                latency_ms=a.latency_ms,
+                response_body=a.response_body,
+                error=a.error,
             )
             for a in row.attempts
-        ] if with_attempts else None,
+        ]
+        if with_attempts
+        else None,
     )
 
 
@@ -40,7 +52,9 @@ class WebhooksController(Controller):
 
     @get("/deliveries", summary="List webhook deliveries")
     async def list_deliveries(
-        self, isv: IsvContext, db_session: AsyncSession,
+        self,
+        isv: IsvContext,
+        db_session: AsyncSession,
         status: Annotated[str | None, QueryParameter(name="status")] = None,
     ) -> DeliveryList:
         """Newest first; ``status`` is pending, delivered or dead (422 otherwise)."""
@@ -48,11 +62,17 @@ class WebhooksController(Controller):
         return DeliveryList(data=[_delivery(r) for r in rows])
 
     @get("/deliveries/{delivery_id:str}", summary="One delivery with its attempts")
-    async def get_delivery(self, delivery_id: str, isv: IsvContext, db_session: AsyncSession) -> Delivery:
-        return _delivery(await services.get_delivery(db_session, isv.isv, delivery_id), with_attempts=True)
+    async def get_delivery(
+        self, delivery_id: str, isv: IsvContext, db_session: AsyncSession
+    ) -> Delivery:
+        return _delivery(
+            await services.get_delivery(db_session, isv.isv, delivery_id), with_attempts=True
+        )
 
     @post("/deliveries/{delivery_id:str}/redeliver", status_code=202, summary="Send again now")
-    async def redeliver(self, delivery_id: str, isv: IsvContext, db_session: AsyncSession) -> Success:
+    async def redeliver(
+        self, delivery_id: str, isv: IsvContext, db_session: AsyncSession
+    ) -> Success:
         """202 ``{"success": true}``: one more attempt now, with the same ``webhook-id``."""
         await services.redeliver(db_session, isv.isv, delivery_id)
         await db_session.commit()

@@ -51,7 +51,9 @@ def encode_payload(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def enqueue(session: AsyncSession, isv: Isv, event_type: str, payload: dict[str, Any]) -> WebhookDelivery:
+def enqueue(
+    session: AsyncSession, isv: Isv, event_type: str, payload: dict[str, Any]
+) -> WebhookDelivery:
     """Add a pending delivery for ``isv`` to ``session`` (not flushed, not committed)."""
     delivery = WebhookDelivery(
         isv_id=isv.id,

@@ -19,7 +19,9 @@ from install_service.errors import InvalidInput
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Cloud metadata endpoints that are not already private or link-local.
-METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+)
 
 
 class UnsafeWebhookUrl(InvalidInput):

@@ -28,8 +28,8 @@ from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
 from install_service.security.keys import KeyRing
 from install_service.settings import Settings
 from install_service.webhooks.outbox import add_waker, remove_waker
-from install_service.webhooks.ssrf import UnsafeWebhookUrl, pin
 from install_service.webhooks.signing import alloy_signature, standard_webhook_headers
+from install_service.webhooks.ssrf import UnsafeWebhookUrl, pin
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,10 @@ class DeliveryWorker:
             follow_redirects=False,
             timeout=httpx.Timeout(self._settings.webhook_timeout_s),
             transport=self._transport,
-            headers={"user-agent": "install-service-webhooks/1", "content-type": "application/json"},
+            headers={
+                "user-agent": "install-service-webhooks/1",
+                "content-type": "application/json",
+            },
         )
 
     async def start(self) -> None:
@@ -132,7 +135,9 @@ class DeliveryWorker:
         """Sleep until the next due delivery, at most the poll interval."""
         async with self._session_maker() as session:
             due = await session.scalar(
-                select(func.min(WebhookDelivery.next_attempt_at)).where(WebhookDelivery.status == PENDING)
+                select(func.min(WebhookDelivery.next_attempt_at)).where(
+                    WebhookDelivery.status == PENDING
+                )
             )
         if due is None:
             return self._settings.webhook_poll_interval_s
@@ -150,7 +155,12 @@ class DeliveryWorker:
         free = or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
         due = (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now, free)
         async with self._session_maker() as session, session.begin():
-            query = select(WebhookDelivery.id).where(*due).order_by(WebhookDelivery.next_attempt_at).limit(limit)
+            query = (
+                select(WebhookDelivery.id)
+                .where(*due)
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(limit)
+            )
             if session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             claimed = []
@@ -172,7 +182,9 @@ class DeliveryWorker:
         if delivery is None or isv is None:
             return
         started = self._clock()
-        attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=started, url=isv.webhook_url or "")
+        attempt = WebhookAttempt(
+            delivery_id=delivery.id, attempted_at=started, url=isv.webhook_url or ""
+        )
         response = await self._send(delivery, isv, attempt, started)
         async with self._session_maker() as session, session.begin():
             delivery = await session.get(WebhookDelivery, delivery_id)
@@ -207,7 +219,10 @@ class DeliveryWorker:
         started = time.perf_counter()
         try:
             async with self._client.stream(
-                "POST", target.connect_url, content=body, headers=headers,
+                "POST",
+                target.connect_url,
+                content=body,
+                headers=headers,
                 extensions={"sni_hostname": target.server_name},
             ) as response:
                 received = b""
@@ -238,7 +253,9 @@ class DeliveryWorker:
             delivery.status, delivery.delivered_at, delivery.last_error = DELIVERED, now, None
             return
         if status is not None and 300 <= status < 400:
-            attempt.error = f"Redirect ({status}) not followed: webhook URLs must answer 2xx directly"
+            attempt.error = (
+                f"Redirect ({status}) not followed: webhook URLs must answer 2xx directly"
+            )
         delivery.last_error = attempt.error or f"Receiver answered HTTP {status}"
         schedule = self._settings.webhook_retry_schedule_s
         if status == 410 or delivery.attempt_count > len(schedule):

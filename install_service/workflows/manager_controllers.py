@@ -26,27 +26,36 @@ class InstallationsController(Controller):
     tags = ["Installation Manager"]
     dependencies = {"isv": Provide(provide_isv)}
 
-    @get("/integrations/{integration_id:str}/installations", summary="List an integration's installations")
-    async def list_installations(self, integration_id: str, isv: IsvContext, db_session: AsyncSession) -> InstallationList:
+    @get(
+        "/integrations/{integration_id:str}/installations",
+        summary="List an integration's installations",
+    )
+    async def list_installations(
+        self, integration_id: str, isv: IsvContext, db_session: AsyncSession
+    ) -> InstallationList:
         """``{"data": [{"installationId", "userId", "username", "workflows": [{"workflowId",
         "versionId", "version", "userSpecific"}], "createdAt"}]}``, oldest first."""
         rows = await manager_services.list_installations(db_session, isv, integration_id)
-        return InstallationList(data=[
-            InstallationSummary(
-                installation_id=str(installation.id),
-                user_id=str(user.id),
-                username=user.username,
-                workflows=[
-                    InstalledWorkflowSummary(
-                        workflow_id=str(w.workflow_id), version_id=str(w.version_id), version=w.version,
-                        user_specific=w.workflow_version.user_id is not None,
-                    )
-                    for w in sorted(installation.workflows, key=lambda w: w.workflow.position)
-                ],
-                created_at=installation.created_at,
-            )
-            for installation, user in rows
-        ])
+        return InstallationList(
+            data=[
+                InstallationSummary(
+                    installation_id=str(installation.id),
+                    user_id=str(user.id),
+                    username=user.username,
+                    workflows=[
+                        InstalledWorkflowSummary(
+                            workflow_id=str(w.workflow_id),
+                            version_id=str(w.version_id),
+                            version=w.version,
+                            user_specific=w.workflow_version.user_id is not None,
+                        )
+                        for w in sorted(installation.workflows, key=lambda w: w.workflow.position)
+                    ],
+                    created_at=installation.created_at,
+                )
+                for installation, user in rows
+            ]
+        )
 
     @post(
         "/installations/{installation_id:str}/workflows/{workflow_id:str}/versions",

@@ -29,7 +29,9 @@ class UserDraft:
     created: bool  # False: the user's existing draft was returned
 
 
-async def list_installations(session: AsyncSession, ctx: IsvContext, integration_ref: str) -> list[tuple[Installation, EndUser]]:
+async def list_installations(
+    session: AsyncSession, ctx: IsvContext, integration_ref: str
+) -> list[tuple[Installation, EndUser]]:
     """The integration's installations in the API key's environment, oldest first, each with
     its end user (the installations' workflows and versions are loaded).
 
@@ -40,13 +42,17 @@ async def list_installations(session: AsyncSession, ctx: IsvContext, integration
     rows = await session.execute(
         select(Installation, EndUser)
         .join(EndUser, EndUser.id == Installation.user_id)
-        .where(Installation.integration_id == integration.id, EndUser.environment == ctx.environment)
+        .where(
+            Installation.integration_id == integration.id, EndUser.environment == ctx.environment
+        )
         .order_by(Installation.created_at)
     )
     return [(installation, user) for installation, user in rows.tuples()]
 
 
-async def user_draft(session: AsyncSession, ctx: IsvContext, installation_ref: str, workflow_ref: str) -> UserDraft:
+async def user_draft(
+    session: AsyncSession, ctx: IsvContext, installation_ref: str, workflow_ref: str
+) -> UserDraft:
     """The installation's user's draft of a workflow: their existing user-specific draft, else
     a new one copied from the version they run.
 
@@ -60,19 +66,31 @@ async def user_draft(session: AsyncSession, ctx: IsvContext, installation_ref: s
     installation = parsed and await session.scalar(
         select(Installation)
         .join(EndUser, EndUser.id == Installation.user_id)
-        .where(Installation.id == parsed, Installation.isv_id == ctx.isv.id, EndUser.environment == ctx.environment)
+        .where(
+            Installation.id == parsed,
+            Installation.isv_id == ctx.isv.id,
+            EndUser.environment == ctx.environment,
+        )
     )
     if installation is None:
         raise NotFound("Installation not found", code="installation_not_found")
     workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
     copy = next((w for w in installation.workflows if w.workflow_id == workflow.id), None)
     if copy is None:
-        raise NotFound("This installation does not include that workflow", code="workflow_not_installed")
-    drafts = [v for v in workflow.versions if v.user_id == installation.user_id and v.status == DRAFT]
+        raise NotFound(
+            "This installation does not include that workflow", code="workflow_not_installed"
+        )
+    drafts = [
+        v for v in workflow.versions if v.user_id == installation.user_id and v.status == DRAFT
+    ]
     if drafts:
         return UserDraft(drafts[-1], created=False)
     runs = copy.workflow_version
     draft = await create_draft(
-        session, workflow, deepcopy(runs.blocks), deepcopy(runs.configurable_fields), user_id=installation.user_id
+        session,
+        workflow,
+        deepcopy(runs.blocks),
+        deepcopy(runs.configurable_fields),
+        user_id=installation.user_id,
     )
     return UserDraft(draft, created=True)

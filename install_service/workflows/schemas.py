@@ -40,7 +40,6 @@ class UserWorkflow(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     user_id: str | None = None
 
 
-
 # ---- versions ----------------------------------------------------------------------------
 
 

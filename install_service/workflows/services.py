@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from install_service.catalog.services import describe_workflow, installation_for, list_integrations
-from install_service.db.models import EndUser, Installation, InstalledWorkflow, Integration, Workflow
+from install_service.db.models import (
+    EndUser,
+    Installation,
+    InstalledWorkflow,
+    Integration,
+    Workflow,
+)
 from install_service.errors import InvalidInput, NotFound
 from install_service.ids import parse_id
 from install_service.workflows.schemas import WorkflowListing
@@ -38,7 +44,9 @@ async def find_workflow(session: AsyncSession, isv_id: UUID, workflow_ref: str) 
     return workflow
 
 
-async def installed_copy(session: AsyncSession, user: EndUser, workflow: Workflow) -> InstalledWorkflow:
+async def installed_copy(
+    session: AsyncSession, user: EndUser, workflow: Workflow
+) -> InstalledWorkflow:
     """``user``'s copy of ``workflow``.
 
     Raises:
@@ -52,11 +60,15 @@ async def installed_copy(session: AsyncSession, user: EndUser, workflow: Workflo
         .where(Installation.user_id == user.id, InstalledWorkflow.workflow_id == workflow.id)
     )
     if copy is None:
-        raise NotFound(f"{user.username} has not installed this workflow", code="workflow_not_installed")
+        raise NotFound(
+            f"{user.username} has not installed this workflow", code="workflow_not_installed"
+        )
     return copy
 
 
-async def list_workflows(session: AsyncSession, isv_id: UUID, user: EndUser, public_url: str) -> list[WorkflowListing]:
+async def list_workflows(
+    session: AsyncSession, isv_id: UUID, user: EndUser, public_url: str
+) -> list[WorkflowListing]:
     """Every workflow of the ISV as ``user`` sees it (Alloy's workflow shape: ``workflowId``,
     ``name``, ``installed``, ``version``, ``installedVersion``, ``active``, ``blocks``, plus
     ``integrationId``), integration by integration in catalogue order."""
@@ -64,7 +76,9 @@ async def list_workflows(session: AsyncSession, isv_id: UUID, user: EndUser, pub
     return [workflow for integration in integrations for workflow in integration.workflows]
 
 
-async def get_workflow(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str, public_url: str) -> WorkflowListing:
+async def get_workflow(
+    session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str, public_url: str
+) -> WorkflowListing:
     """One workflow as ``user`` sees it (shape of ``list_workflows``).
 
     Raises:
@@ -72,11 +86,17 @@ async def get_workflow(session: AsyncSession, isv_id: UUID, user: EndUser, workf
     """
     workflow = await find_workflow(session, isv_id, workflow_ref)
     installation = await installation_for(session, user, workflow.integration)
-    copy = next((w for w in installation.workflows if w.workflow_id == workflow.id), None) if installation else None
+    copy = (
+        next((w for w in installation.workflows if w.workflow_id == workflow.id), None)
+        if installation
+        else None
+    )
     return describe_workflow(workflow.integration, workflow, copy, user.id, public_url)
 
 
-async def set_active(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str, active: bool) -> None:
+async def set_active(
+    session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str, active: bool
+) -> None:
     """Activate or deactivate ``user``'s copy of a workflow (idempotent).
 
     Raises:
@@ -138,7 +158,8 @@ async def upgrade(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_r
     if changes:
         raise InvalidInput(
             f"Version {target.version} cannot be upgraded to without {user.username}: "
-            + "; ".join(changes) + ". Ask them to update through Alloy.update.",
+            + "; ".join(changes)
+            + ". Ask them to update through Alloy.update.",
             code="upgrade_needs_input",
         )
     copy.version_id, copy.version, copy.workflow_version = target.id, target.version, target

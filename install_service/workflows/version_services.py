@@ -19,7 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from install_service.db.models import EndUser, Installation, InstalledWorkflow, Workflow, WorkflowVersion
+from install_service.db.models import (
+    EndUser,
+    Installation,
+    InstalledWorkflow,
+    Workflow,
+    WorkflowVersion,
+)
 from install_service.db.models.catalog import DRAFT, RELEASED
 from install_service.errors import Conflict, NotFound
 from install_service.ids import parse_id
@@ -38,17 +44,25 @@ class Release:
     changes: list[str] = field(default_factory=list)
 
 
-async def list_versions(session: AsyncSession, ctx: IsvContext, workflow_ref: str, user: EndUser | None) -> list[WorkflowVersion]:
+async def list_versions(
+    session: AsyncSession, ctx: IsvContext, workflow_ref: str, user: EndUser | None
+) -> list[WorkflowVersion]:
     """The workflow's ISV-wide versions, plus ``user``'s own user-specific ones, by number.
 
     Raises:
         NotFound: ``workflow_not_found``.
     """
     workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
-    return [v for v in workflow.versions if v.user_id is None or (user is not None and v.user_id == user.id)]
+    return [
+        v
+        for v in workflow.versions
+        if v.user_id is None or (user is not None and v.user_id == user.id)
+    ]
 
 
-async def find_version(session: AsyncSession, ctx: IsvContext, workflow_ref: str, version_ref: str) -> WorkflowVersion:
+async def find_version(
+    session: AsyncSession, ctx: IsvContext, workflow_ref: str, version_ref: str
+) -> WorkflowVersion:
     """One version of the ISV's workflow. A user-specific version counts only in its user's
     environment (the API key's).
 
@@ -92,7 +106,9 @@ async def create_draft(
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise Conflict("Another version was created at the same time; try again", code="version_conflict") from exc
+        raise Conflict(
+            "Another version was created at the same time; try again", code="version_conflict"
+        ) from exc
     return draft
 
 
@@ -130,14 +146,21 @@ async def release(session: AsyncSession, version: WorkflowVersion) -> Release:
         copy = await session.scalar(
             select(InstalledWorkflow)
             .join(Installation)
-            .where(Installation.user_id == version.user_id, InstalledWorkflow.workflow_id == version.workflow_id)
+            .where(
+                Installation.user_id == version.user_id,
+                InstalledWorkflow.workflow_id == version.workflow_id,
+            )
         )
         if copy is not None and copy.version < version.version:
             changes = input_changes(copy.workflow_version, version)
             if changes:
                 outcome = Release(version, waiting_for_update=True, changes=changes)
             else:
-                copy.version_id, copy.version, copy.workflow_version = version.id, version.version, version
+                copy.version_id, copy.version, copy.workflow_version = (
+                    version.id,
+                    version.version,
+                    version,
+                )
     await session.flush()
     return outcome
 

@@ -56,7 +56,11 @@ def input_changes(old: VersionInputs, new: VersionInputs) -> list[str]:
         if differing:
             changes.append(f"configurable field {name!r} changed ({', '.join(differing)})")
     known_apps = set(apps_of(old.blocks))
-    changes += [f"new app {app!r} needs a credential" for app in apps_of(new.blocks) if app not in known_apps]
+    changes += [
+        f"new app {app!r} needs a credential"
+        for app in apps_of(new.blocks)
+        if app not in known_apps
+    ]
     return changes
 
 
@@ -66,18 +70,24 @@ def fields_to_ask(old: VersionInputs | None, new: VersionInputs) -> list[dict[st
     ``new`` when there is no ``old``). Used by the modal's update mode."""
     before = {f["name"]: f for f in old.configurable_fields} if old is not None else {}
     return [
-        f for f in new.configurable_fields
-        if f["name"] not in before or any(_trait(before[f["name"]], t) != _trait(f, t) for t in FIELD_TRAITS)
+        f
+        for f in new.configurable_fields
+        if f["name"] not in before
+        or any(_trait(before[f["name"]], t) != _trait(f, t) for t in FIELD_TRAITS)
     ]
 
 
-def newest_released(versions: Sequence[VersionLike], user_id: UUID | None = None) -> VersionLike | None:
+def newest_released(
+    versions: Sequence[VersionLike], user_id: UUID | None = None
+) -> VersionLike | None:
     """The highest-numbered released version that applies to ``user_id``: an ISV-wide one,
     or one made for that user in the Installation Manager. Other users' user-specific
     versions never count; with ``user_id=None`` only ISV-wide versions do."""
     usable = [
-        v for v in versions
-        if v.status == RELEASED and (v.user_id is None or (user_id is not None and v.user_id == user_id))
+        v
+        for v in versions
+        if v.status == RELEASED
+        and (v.user_id is None or (user_id is not None and v.user_id == user_id))
     ]
     return max(usable, key=lambda v: v.version, default=None)
 

@@ -7,7 +7,10 @@ import pytest
 from tests.conftest import IsvFixture
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    app, bigcommerce, modal_settings, new_user,
+    app,
+    bigcommerce,
+    modal_settings,
+    new_user,
 )
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -29,17 +32,32 @@ async def test_every_app_is_listed_with_what_a_credential_needs(client, isv: Isv
         "icon": "http://testserver.local/static/icons/bigcommerce.svg",
         "authType": "apiKey",
         "fields": [
-            {"name": "storeHash", "label": "Store hash", "type": "string", "required": True,
-             "secret": False, "help": apps["bigcommerce"]["fields"][0]["help"]},
-            {"name": "accessToken", "label": "Access token", "type": "string", "required": True,
-             "secret": True, "help": apps["bigcommerce"]["fields"][1]["help"]},
+            {
+                "name": "storeHash",
+                "label": "Store hash",
+                "type": "string",
+                "required": True,
+                "secret": False,
+                "help": apps["bigcommerce"]["fields"][0]["help"],
+            },
+            {
+                "name": "accessToken",
+                "label": "Access token",
+                "type": "string",
+                "required": True,
+                "secret": True,
+                "help": apps["bigcommerce"]["fields"][1]["help"],
+            },
         ],
     }
     assert "Store-level API accounts" in apps["bigcommerce"]["fields"][1]["help"]
     assert apps["netsuite"]["authType"] == "tokenBasedAuth"
     assert [(f["name"], f["secret"]) for f in apps["netsuite"]["fields"]] == [
-        ("accountId", False), ("consumerKey", True), ("consumerSecret", True),
-        ("tokenId", True), ("tokenSecret", True),
+        ("accountId", False),
+        ("consumerKey", True),
+        ("consumerSecret", True),
+        ("tokenId", True),
+        ("tokenSecret", True),
     ]
     assert [f["name"] for f in apps["shopify"]["fields"]] == ["shop", "accessToken"]
     assert await catalogue(client, isv, "2025-09") == apps
@@ -61,7 +79,8 @@ async def test_the_listed_fields_are_what_creating_a_credential_takes(
 
     data = {f["name"]: examples[f["name"]] for f in fields}
     created = await client.post(
-        "/2023-12/users/gregg/credentials", json={"app": "bigcommerce", "data": data},
+        "/2023-12/users/gregg/credentials",
+        json={"app": "bigcommerce", "data": data},
         headers=isv.headers,
     )
 
@@ -71,6 +90,8 @@ async def test_the_listed_fields_are_what_creating_a_credential_takes(
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer isk_dev_wrong"}])
-async def test_the_catalogue_needs_an_api_key(client, isv: IsvFixture, headers: dict[str, str]) -> None:
+async def test_the_catalogue_needs_an_api_key(
+    client, isv: IsvFixture, headers: dict[str, str]
+) -> None:
     response = await client.get("/2023-12/apps", headers=headers)
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"

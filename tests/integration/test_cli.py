@@ -24,16 +24,28 @@ EXAMPLE = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
 def run(tmp_path: Path, database_url: str):
     """``run("isv", "create", ...)`` runs the command with a clean INSTALL_SERVICE_ environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INSTALL_SERVICE_")}
-    env |= {"INSTALL_SERVICE_VAR_DIR": str(tmp_path / "cli-var"), "INSTALL_SERVICE_DATABASE_URL": database_url}
+    env |= {
+        "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "cli-var"),
+        "INSTALL_SERVICE_DATABASE_URL": database_url,
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(COMMAND), *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [str(COMMAND), *args],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     return run
 
 
 def create_isv(run) -> dict[str, str]:
-    done = run("isv", "create", "--name", "X", "--allowed-origin", "http://localhost:9100", "--json")
+    done = run(
+        "isv", "create", "--name", "X", "--allowed-origin", "http://localhost:9100", "--json"
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -56,7 +68,9 @@ async def test_isv_create_prints_its_id_and_secrets_as_json(run, database_url: s
     created = create_isv(run)
     assert set(created) >= {"isvId", "apiKey", "webhookSecret"}
     uuid.UUID(created["isvId"])
-    assert created["apiKey"].startswith("isk_dev_") and created["webhookSecret"].startswith("whsec_")
+    assert created["apiKey"].startswith("isk_dev_") and created["webhookSecret"].startswith(
+        "whsec_"
+    )
     assert created["productionApiKey"].startswith("isk_prod_")
     assert await count(database_url, "isv") == 1
     second = create_isv(run)
@@ -83,7 +97,10 @@ async def test_catalog_load_is_idempotent(run, database_url: str) -> None:
     [
         (None, "does not exist"),
         ("integrations: [unclosed\n", "broken.yaml"),
-        ("integrations:\n  - key: x\n    app: nosuchapp\n    name: X\n    workflows: []\n", "unknown app 'nosuchapp'"),
+        (
+            "integrations:\n  - key: x\n    app: nosuchapp\n    name: X\n    workflows: []\n",
+            "unknown app 'nosuchapp'",
+        ),
     ],
     ids=["missing-file", "not-yaml", "unknown-app"],
 )
@@ -99,9 +116,13 @@ async def test_catalog_load_of_a_bad_file_fails_readably_and_loads_nothing(
 
 
 @pytest.mark.parametrize("isv_id", [str(uuid.uuid4()), "not-a-uuid"])
-async def test_catalog_load_for_an_unknown_isv_fails_readably(run, database_url: str, isv_id: str) -> None:
+async def test_catalog_load_for_an_unknown_isv_fails_readably(
+    run, database_url: str, isv_id: str
+) -> None:
     create_isv(run)
-    assert_readable_failure(run("catalog", "load", str(EXAMPLE), "--isv", isv_id), f"No ISV with id {isv_id}")
+    assert_readable_failure(
+        run("catalog", "load", str(EXAMPLE), "--isv", isv_id), f"No ISV with id {isv_id}"
+    )
     assert await count(database_url, "integration") == 0
 
 
@@ -110,9 +131,14 @@ async def test_rotate_webhook_secret_prints_a_new_secret_and_keeps_the_old_for_a
     done = run("isv", "rotate-webhook-secret", "--isv", created["isvId"], "--json")
     assert done.returncode == 0, done.stderr
     rotated = json.loads(done.stdout)
-    assert rotated["webhookSecret"].startswith("whsec_") and rotated["webhookSecret"] != created["webhookSecret"]
+    assert (
+        rotated["webhookSecret"].startswith("whsec_")
+        and rotated["webhookSecret"] != created["webhookSecret"]
+    )
     assert rotated["previousSecretExpiresAt"].endswith("Z")
-    assert_readable_failure(run("isv", "rotate-webhook-secret", "--isv", "not-a-uuid"), "No ISV with id not-a-uuid")
+    assert_readable_failure(
+        run("isv", "rotate-webhook-secret", "--isv", "not-a-uuid"), "No ISV with id not-a-uuid"
+    )
 
 
 def bearer(api_key: str) -> dict[str, str]:
@@ -122,20 +148,34 @@ def bearer(api_key: str) -> dict[str, str]:
 async def test_isv_create_gives_two_working_keys_each_seeing_only_its_users(run, client) -> None:
     created = create_isv(run)
     dev, prod = bearer(created["apiKey"]), bearer(created["productionApiKey"])
-    assert (await client.post("/2023-12/users", json={"username": "dev-user"}, headers=dev)).status_code == 201
-    assert (await client.post("/2023-12/users", json={"username": "prod-user"}, headers=prod)).status_code == 201
+    assert (
+        await client.post("/2023-12/users", json={"username": "dev-user"}, headers=dev)
+    ).status_code == 201
+    assert (
+        await client.post("/2023-12/users", json={"username": "prod-user"}, headers=prod)
+    ).status_code == 201
     for headers, username in ((dev, "dev-user"), (prod, "prod-user")):
         listed = await client.get("/2023-12/users", headers=headers)
         assert [u["username"] for u in listed.json()["data"]] == [username]
 
 
-@pytest.mark.parametrize(("environment", "key_field"), [("development", "apiKey"), ("production", "productionApiKey")])
-async def test_rotate_api_key_prints_a_new_key_and_revokes_the_old(run, client, environment: str, key_field: str) -> None:
+@pytest.mark.parametrize(
+    ("environment", "key_field"), [("development", "apiKey"), ("production", "productionApiKey")]
+)
+async def test_rotate_api_key_prints_a_new_key_and_revokes_the_old(
+    run, client, environment: str, key_field: str
+) -> None:
     created = create_isv(run)
     other_field = "productionApiKey" if key_field == "apiKey" else "apiKey"
-    assert (await client.post("/2023-12/users", json={"username": "gregg"}, headers=bearer(created[key_field]))).status_code == 201
+    assert (
+        await client.post(
+            "/2023-12/users", json={"username": "gregg"}, headers=bearer(created[key_field])
+        )
+    ).status_code == 201
 
-    done = run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", environment, "--json")
+    done = run(
+        "isv", "rotate-api-key", "--isv", created["isvId"], "--environment", environment, "--json"
+    )
     assert done.returncode == 0, done.stderr
     rotated = json.loads(done.stdout)
     assert rotated["environment"] == environment and rotated["apiKey"] != created[key_field]
@@ -150,12 +190,20 @@ async def test_rotate_api_key_prints_a_new_key_and_revokes_the_old(run, client, 
 
     plain = run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", environment)
     assert plain.returncode == 0 and "apiKey: isk_" in plain.stdout
-    assert (await client.get("/2023-12/users", headers=bearer(rotated["apiKey"]))).status_code == 401
+    assert (
+        await client.get("/2023-12/users", headers=bearer(rotated["apiKey"]))
+    ).status_code == 401
 
 
 async def test_rotate_api_key_refuses_unknown_isvs_and_environments_readably(run, client) -> None:
     created = create_isv(run)
-    assert_readable_failure(run("isv", "rotate-api-key", "--isv", "not-a-uuid", "--environment", "production"), "No ISV with id not-a-uuid")
-    assert_readable_failure(run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", "staging"), "staging")
+    assert_readable_failure(
+        run("isv", "rotate-api-key", "--isv", "not-a-uuid", "--environment", "production"),
+        "No ISV with id not-a-uuid",
+    )
+    assert_readable_failure(
+        run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", "staging"),
+        "staging",
+    )
     for key in (created["apiKey"], created["productionApiKey"]):
         assert (await client.get("/2023-12/users", headers=bearer(key))).status_code == 200

@@ -32,22 +32,39 @@ def user_routes(user: str, integration_id: str) -> list[tuple[str, str, dict | N
     ]
 
 
-async def test_the_production_key_works_and_sees_only_production_users(client, isv: IsvFixture) -> None:
+async def test_the_production_key_works_and_sees_only_production_users(
+    client, isv: IsvFixture
+) -> None:
     assert isv.production_api_key.startswith("isk_prod_")
-    dev = await client.post("/2023-12/users", json={"username": "gregg", "fullName": "Dev"}, headers=isv.headers)
-    prod = await client.post("/2023-12/users", json={"username": "gregg", "fullName": "Prod"}, headers=isv.production_headers)
+    dev = await client.post(
+        "/2023-12/users", json={"username": "gregg", "fullName": "Dev"}, headers=isv.headers
+    )
+    prod = await client.post(
+        "/2023-12/users",
+        json={"username": "gregg", "fullName": "Prod"},
+        headers=isv.production_headers,
+    )
     assert dev.status_code == prod.status_code == 201 and dev.json() != prod.json()
-    batch = await client.post("/2023-12/users/batch", json={"users": [{"username": "gregg"}, {"username": "ann"}]}, headers=isv.production_headers)
+    batch = await client.post(
+        "/2023-12/users/batch",
+        json={"users": [{"username": "gregg"}, {"username": "ann"}]},
+        headers=isv.production_headers,
+    )
     assert [e["username"] for e in batch.json()["errors"]] == ["gregg"]
 
     def listed(response) -> list[tuple[str, str | None]]:
         return [(u["username"], u["fullName"]) for u in response.json()["data"]]
 
     assert listed(await client.get("/2023-12/users", headers=isv.headers)) == [("gregg", "Dev")]
-    assert listed(await client.get("/2023-12/users", headers=isv.production_headers)) == [("gregg", "Prod"), ("ann", None)]
+    assert listed(await client.get("/2023-12/users", headers=isv.production_headers)) == [
+        ("gregg", "Prod"),
+        ("ann", None),
+    ]
     by_name = await client.get("/2023-12/users/gregg", headers=isv.production_headers)
     assert by_name.json()["userId"] == prod.json()["userId"]
-    integrations = await client.get("/2023-12/integrations?userId=gregg", headers=isv.production_headers)
+    integrations = await client.get(
+        "/2023-12/integrations?userId=gregg", headers=isv.production_headers
+    )
     assert [i["integrationId"] for i in integrations.json()["data"]] == [isv.integration_id]
 
 
@@ -56,11 +73,20 @@ async def test_the_production_key_works_and_sees_only_production_users(client, i
 async def test_every_user_route_is_404_across_isvs_and_environments(
     client, isv: IsvFixture, other_isv: IsvFixture, intruder: str, ref: str
 ) -> None:
-    user_id = (await client.post("/2023-12/users", json={"username": "gregg", "fullName": "Gregg P"}, headers=isv.headers)).json()["userId"]
-    link = await client.get(f"/2023-12/users/{user_id}/integrations/{isv.integration_id}/install-url", headers=isv.headers)
+    user_id = (
+        await client.post(
+            "/2023-12/users", json={"username": "gregg", "fullName": "Gregg P"}, headers=isv.headers
+        )
+    ).json()["userId"]
+    link = await client.get(
+        f"/2023-12/users/{user_id}/integrations/{isv.integration_id}/install-url",
+        headers=isv.headers,
+    )
     headers = other_isv.headers if intruder == "other-isv" else isv.production_headers
     # The intruder has users of its own, so a lookup that ignored the scope would find one.
-    assert (await client.post("/2023-12/users", json={"username": "someone"}, headers=headers)).status_code == 201
+    assert (
+        await client.post("/2023-12/users", json={"username": "someone"}, headers=headers)
+    ).status_code == 201
 
     user = user_id if ref == "userId" else "gregg"
     for method, path, body in user_routes(user, isv.integration_id):

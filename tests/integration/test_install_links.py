@@ -10,10 +10,13 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
 from install_service.db.config import sqlalchemy_config
-
 from tests.conftest import HOST_ORIGIN, IsvFixture
 from tests.support.db_rows import count
-from tests.support.installs import ACCESS_TOKEN, STORE_HASH, app, bigcommerce, modal_settings, new_user  # noqa: F401
+from tests.support.installs import (
+    ACCESS_TOKEN,
+    STORE_HASH,
+    new_user,
+)
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -21,39 +24,74 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 async def _link(client, isv: IsvFixture, **query: str) -> tuple[str, str, dict]:
     user_id, _ = await new_user(client, isv)
-    response = await client.get(f"/2023-12/users/{user_id}/integrations/{isv.integration_id}/install-url", params=query, headers=isv.headers)
+    response = await client.get(
+        f"/2023-12/users/{user_id}/integrations/{isv.integration_id}/install-url",
+        params=query,
+        headers=isv.headers,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     return user_id, parse_qs(urlsplit(body["url"]).query)["token"][0], body
 
 
 def _finish(client, token: str, access_token: str = ACCESS_TOKEN):
-    return client.post("/embedded-install/install", data={"token": token, "storeHash": STORE_HASH, "accessToken": access_token})
+    return client.post(
+        "/embedded-install/install",
+        data={"token": token, "storeHash": STORE_HASH, "accessToken": access_token},
+    )
 
 
 async def test_link_url_uses_public_url_and_defaults_to_seven_days(client, isv: IsvFixture) -> None:
-    _, token, body = await _link(client, isv)
+    _, _token, body = await _link(client, isv)
     assert body["url"].startswith("http://testserver.local/embedded-install?integrationId=")
     assert body["linkId"] and body["expiresAt"].endswith("Z")
-    evil = await client.get(f"/install-url?userId=gregg&integrationId={isv.integration_id}".replace("/install", "/2023-12/install"), headers=isv.headers | {"host": "evil.example"})
+    evil = await client.get(
+        f"/install-url?userId=gregg&integrationId={isv.integration_id}".replace(
+            "/install", "/2023-12/install"
+        ),
+        headers=isv.headers | {"host": "evil.example"},
+    )
     assert evil.json()["url"].startswith("http://testserver.local/")
 
 
-@pytest.mark.parametrize(("query", "fragment"), [({"expiresIn": str(31 * 86400)}, "expiresIn"), ({"redirectUrl": "https://evil.example/x"}, "redirectUrl")])
-async def test_bad_link_options_are_422(client, isv: IsvFixture, query: dict, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ({"expiresIn": str(31 * 86400)}, "expiresIn"),
+        ({"redirectUrl": "https://evil.example/x"}, "redirectUrl"),
+    ],
+)
+async def test_bad_link_options_are_422(
+    client, isv: IsvFixture, query: dict, fragment: str
+) -> None:
     user_id, _ = await new_user(client, isv)
-    response = await client.get(f"/2023-12/users/{user_id}/integrations/{isv.integration_id}/install-url", params=query, headers=isv.headers)
+    response = await client.get(
+        f"/2023-12/users/{user_id}/integrations/{isv.integration_id}/install-url",
+        params=query,
+        headers=isv.headers,
+    )
     assert response.status_code == 422 and fragment in response.json()["message"]
 
 
-async def test_opening_changes_nothing_then_one_completion_then_already_used(client, settings, isv: IsvFixture, receiver: Receiver) -> None:
+async def test_opening_changes_nothing_then_one_completion_then_already_used(
+    client, settings, isv: IsvFixture, receiver: Receiver
+) -> None:
     user_id, token, _ = await _link(client, isv, redirectUrl=HOST_ORIGIN + "/done")
     for method in ("GET", "GET", "HEAD"):
-        page = await client.request(method, "/embedded-install", params={"integrationId": isv.integration_id, "token": token})
+        page = await client.request(
+            method,
+            "/embedded-install",
+            params={"integrationId": isv.integration_id, "token": token},
+        )
         assert page.status_code == 200
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
-    links = (await client.get(f"/2023-12/users/{user_id}/links", headers=isv.headers)).json()["data"]
+    assert (
+        page.headers["referrer-policy"] == "no-referrer"
+        and page.headers["cache-control"] == "no-store"
+    )
+    links = (await client.get(f"/2023-12/users/{user_id}/links", headers=isv.headers)).json()[
+        "data"
+    ]
     assert [link["status"] for link in links] == ["pending"]
 
     landing = (await client.get("/embedded-install", params={"token": token})).text
@@ -61,7 +99,11 @@ async def test_opening_changes_nothing_then_one_completion_then_already_used(cli
     form = await client.post("/embedded-install/continue", data={"token": token})
     assert "Finish Installation" in form.text and "Store hash" in form.text
     done = await _finish(client, token)
-    assert done.status_code == 200 and "is installed" in done.text and HOST_ORIGIN + "/done" in done.text
+    assert (
+        done.status_code == 200
+        and "is installed" in done.text
+        and HOST_ORIGIN + "/done" in done.text
+    )
     receiver.wait_for(1)
 
     again = await _finish(client, token)
@@ -69,12 +111,21 @@ async def test_opening_changes_nothing_then_one_completion_then_already_used(cli
     reopened = await client.get("/embedded-install", params={"token": token})
     assert reopened.status_code == 410 and "already used" in reopened.text
     assert await count(settings.database_url, "installation") == 1
-    listing = (await client.get(f"/2023-12/integrations?userId={user_id}", headers=isv.headers)).json()["data"][0]
+    listing = (
+        await client.get(f"/2023-12/integrations?userId={user_id}", headers=isv.headers)
+    ).json()["data"][0]
     assert listing["installed"] is True
-    assert [link["status"] for link in (await client.get(f"/2023-12/users/{user_id}/links", headers=isv.headers)).json()["data"]] == ["completed"]
+    assert [
+        link["status"]
+        for link in (
+            await client.get(f"/2023-12/users/{user_id}/links", headers=isv.headers)
+        ).json()["data"]
+    ] == ["completed"]
 
 
-async def test_concurrent_completions_make_exactly_one_installation(client, settings, isv: IsvFixture, receiver: Receiver) -> None:
+async def test_concurrent_completions_make_exactly_one_installation(
+    client, settings, isv: IsvFixture, receiver: Receiver
+) -> None:
     _, token, _ = await _link(client, isv)
     responses = await asyncio.gather(*(_finish(client, token) for _ in range(64)))
     statuses = sorted(r.status_code for r in responses)
@@ -85,22 +136,34 @@ async def test_concurrent_completions_make_exactly_one_installation(client, sett
     assert len(receiver.requests) == 1
 
 
-async def test_expired_revoked_tampered_and_foreign_tokens_are_refused(client, settings, isv: IsvFixture) -> None:
+async def test_expired_revoked_tampered_and_foreign_tokens_are_refused(
+    client, settings, isv: IsvFixture
+) -> None:
     _, token, body = await _link(client, isv, expiresIn="60")
     revoked_user_token = token
-    assert (await client.delete(f"/2023-12/links/{body['linkId']}", headers=isv.headers)).json() == {"success": True}
+    assert (
+        await client.delete(f"/2023-12/links/{body['linkId']}", headers=isv.headers)
+    ).json() == {"success": True}
     page = await client.get("/embedded-install", params={"token": revoked_user_token})
     assert page.status_code == 410 and "withdrawn" in page.text
 
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     assert (await client.get("/embedded-install", params={"token": tampered})).status_code == 400
-    other_purpose = URLSafeTimedSerializer(settings.var_dir.name, salt="something-else").dumps(body["linkId"])
-    assert (await client.get("/embedded-install", params={"token": other_purpose})).status_code == 400
-    assert (await client.post("/embedded-install/install", data={"token": tampered})).status_code == 400
+    other_purpose = URLSafeTimedSerializer(settings.var_dir.name, salt="something-else").dumps(
+        body["linkId"]
+    )
+    assert (
+        await client.get("/embedded-install", params={"token": other_purpose})
+    ).status_code == 400
+    assert (
+        await client.post("/embedded-install/install", data={"token": tampered})
+    ).status_code == 400
     assert await count(settings.database_url, "installation") == 0
 
 
-async def test_a_link_past_its_expiry_is_refused_naming_the_isv(client, settings, isv: IsvFixture) -> None:
+async def test_a_link_past_its_expiry_is_refused_naming_the_isv(
+    client, settings, isv: IsvFixture
+) -> None:
     """The clock is moved past ``expiresAt`` by moving the row's expiry into the past."""
     _, token, _ = await _link(client, isv, expiresIn="3600")
     config = sqlalchemy_config(settings.database_url)

@@ -13,13 +13,23 @@ from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.html import visible_text
 from tests.support.installs import app, bigcommerce, modal_settings  # noqa: F401  (fixtures)
 from tests.support.receiver import Receiver
-from tests.support.workflows import REGION, STREAM, TRIGGER, first_workflow, installed_user, publish, workflows_of
+from tests.support.workflows import (
+    REGION,
+    STREAM,
+    TRIGGER,
+    first_workflow,
+    installed_user,
+    publish,
+    workflows_of,
+)
 
 pytestmark = pytest.mark.usefixtures("backend")
 
 
 async def _token(client, isv: IsvFixture, user_id: str) -> str:
-    return (await client.get(f"/2023-12/users/{user_id}/token", headers=isv.headers)).json()["token"]
+    return (await client.get(f"/2023-12/users/{user_id}/token", headers=isv.headers)).json()[
+        "token"
+    ]
 
 
 def _update(client, token: str, workflow_id: str, **form: str):
@@ -38,7 +48,8 @@ async def test_update_asks_only_the_new_field_and_keeps_the_credential(
     app_calls = len(bigcommerce.requests)
 
     step = await client.get(
-        "/forge-install/step", params={"id": workflow["workflowId"], "operation": "update"},
+        "/forge-install/step",
+        params={"id": workflow["workflowId"], "operation": "update"},
         headers={"x-alloy-user-token": token},
     )
     assert step.status_code == 200, step.text
@@ -48,7 +59,9 @@ async def test_update_asks_only_the_new_field_and_keeps_the_credential(
 
     missing = await _update(client, token, workflow["workflowId"])
     assert missing.status_code == 422 and "Enter region" in missing.text
-    assert (await first_workflow(client, isv, user_id))["installedVersion"] == 1  # old version still live
+    assert (await first_workflow(client, isv, user_id))[
+        "installedVersion"
+    ] == 1  # old version still live
 
     done = await _update(client, token, workflow["workflowId"], **{"config.region": "eu"})
     assert done.status_code == 200 and "BigCommerce is updated" in visible_text(done.text)
@@ -64,13 +77,17 @@ async def test_update_to_a_pinned_version_and_unknown_versions(client, isv: IsvF
     user_id = await installed_user(client, isv)
     workflow = await first_workflow(client, isv, user_id)
     v2 = await publish(client, isv, workflow["workflowId"], [TRIGGER, STREAM])
-    await publish(client, isv, workflow["workflowId"], [TRIGGER, STREAM], [REGION])  # v3 needs a region
+    await publish(
+        client, isv, workflow["workflowId"], [TRIGGER, STREAM], [REGION]
+    )  # v3 needs a region
     token = await _token(client, isv, user_id)
 
     done = await _update(client, token, workflow["workflowId"], versionId=v2["versionId"])
     assert done.status_code == 200, done.text
     assert (await first_workflow(client, isv, user_id))["installedVersion"] == 2
 
-    unknown = await _update(client, token, workflow["workflowId"], versionId="0193a1b2-0000-7000-8000-000000000000")
+    unknown = await _update(
+        client, token, workflow["workflowId"], versionId="0193a1b2-0000-7000-8000-000000000000"
+    )
     assert unknown.status_code == 404 and "version" in unknown.text.lower()
     assert (await first_workflow(client, isv, user_id))["installedVersion"] == 2

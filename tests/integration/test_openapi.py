@@ -26,38 +26,72 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp: Path = tmp_path_factory.mktemp("openapi")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = service_env({"INSTALL_SERVICE_VAR_DIR": str(tmp / "var"), "INSTALL_SERVICE_PUBLIC_URL": url})
-    created = json.loads(run_cli(["isv", "create", "--name", "AcmeCo", "--allowed-origin", "http://localhost:9100", "--json"], env))
+    env = service_env(
+        {"INSTALL_SERVICE_VAR_DIR": str(tmp / "var"), "INSTALL_SERVICE_PUBLIC_URL": url}
+    )
+    created = json.loads(
+        run_cli(
+            [
+                "isv",
+                "create",
+                "--name",
+                "AcmeCo",
+                "--allowed-origin",
+                "http://localhost:9100",
+                "--json",
+            ],
+            env,
+        )
+    )
     run_cli(["catalog", "load", str(EXAMPLE_CATALOG), "--isv", created["isvId"]], env)
     API_KEY_HEADER["Authorization"] = f"Bearer {created['apiKey']}"
     service = ServiceProcess(["serve", "--port", str(port)], env, url, tmp / "service.log").start()
     try:
-        assert httpx.post(f"{url}/2023-12/users", json={"username": "gregg"}, headers=API_KEY_HEADER).status_code == 201
+        assert (
+            httpx.post(
+                f"{url}/2023-12/users", json={"username": "gregg"}, headers=API_KEY_HEADER
+            ).status_code
+            == 201
+        )
         yield url
     finally:
         service.stop()
 
 
 @pytest.fixture(scope="module")
-def api_schema(service_url: str):  # noqa: ANN201
+def api_schema(service_url: str):
     """The ISV API as documented at /schema (one version prefix: the others are the same routes)."""
-    return schemathesis.openapi.from_url(f"{service_url}/schema/openapi.json").include(path_regex=r"^/2023-12/")
+    return schemathesis.openapi.from_url(f"{service_url}/schema/openapi.json").include(
+        path_regex=r"^/2023-12/"
+    )
 
 
 def test_every_isv_route_is_documented_with_its_errors(service_url: str) -> None:
     document = httpx.get(f"{service_url}/schema/openapi.json").json()
     paths = document["paths"]
     for path in (
-        "/2023-12/users", "/2023-12/users/batch", "/2023-12/users/{user_ref}", "/2023-12/integrations",
-        "/2023-12/workflows", "/2023-12/apps", "/2023-12/webhooks/deliveries",
+        "/2023-12/users",
+        "/2023-12/users/batch",
+        "/2023-12/users/{user_ref}",
+        "/2023-12/integrations",
+        "/2023-12/workflows",
+        "/2023-12/apps",
+        "/2023-12/webhooks/deliveries",
     ):
         assert any(p == path or p.startswith(path.split("{")[0]) for p in paths), path
     create_user = paths["/2023-12/users"]["post"]
-    assert "requestBody" in create_user and {"201", "401", "409", "422"} <= set(create_user["responses"])
-    error = create_user["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert "requestBody" in create_user and {"201", "401", "409", "422"} <= set(
+        create_user["responses"]
+    )
+    error = create_user["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].rsplit(
+        "/", 1
+    )[-1]
     assert document["components"]["schemas"][error]["required"] == ["message", "code"]
     schemes = document["components"]["securitySchemes"]
-    assert schemes["apiKey"]["scheme"] == "bearer" and schemes["userToken"]["name"] == "x-alloy-user-token"
+    assert (
+        schemes["apiKey"]["scheme"] == "bearer"
+        and schemes["userToken"]["name"] == "x-alloy-user-token"
+    )
 
 
 def test_generated_calls_never_get_a_server_error(api_schema, service_url: str) -> None:
@@ -70,11 +104,19 @@ def test_generated_calls_never_get_a_server_error(api_schema, service_url: str) 
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
-        def call(case) -> None:  # noqa: ANN001
+        @settings(
+            max_examples=8,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+        def call(case) -> None:
             response = case.call(base_url=service_url, headers=API_KEY_HEADER)
             if response.status_code >= 500:
-                server_errors.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
+                server_errors.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}"
+                )
 
         call()
     assert server_errors == []

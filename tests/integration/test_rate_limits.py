@@ -22,7 +22,11 @@ USER_LIMIT = 3
 
 @pytest.fixture
 async def app(settings: Settings) -> Litestar:
-    return create_app(replace(settings, rate_limit_api=("minute", API_LIMIT), rate_limit_user=("minute", USER_LIMIT)))
+    return create_app(
+        replace(
+            settings, rate_limit_api=("minute", API_LIMIT), rate_limit_user=("minute", USER_LIMIT)
+        )
+    )
 
 
 def assert_rate_limited(response) -> None:
@@ -39,35 +43,55 @@ async def test_an_api_key_over_its_limit_gets_429_and_changes_nothing(
 ) -> None:
     seen = []
     for n in range(API_LIMIT):
-        response = await client.post("/2023-12/users", json={"username": f"user{n}"}, headers=isv.headers)
+        response = await client.post(
+            "/2023-12/users", json={"username": f"user{n}"}, headers=isv.headers
+        )
         assert response.status_code == 201
         seen.append(int(response.headers["ratelimit-remaining"]))
         assert response.headers["ratelimit-limit"] == str(API_LIMIT)
         assert response.headers["ratelimit-policy"] == f"{API_LIMIT}; w=60"
     assert seen == list(range(API_LIMIT - 1, -1, -1))
 
-    refused = await client.post("/2023-12/users", json={"username": "one-too-many"}, headers=isv.headers)
+    refused = await client.post(
+        "/2023-12/users", json={"username": "one-too-many"}, headers=isv.headers
+    )
     assert_rate_limited(refused)
     assert str(API_LIMIT) in refused.json()["message"] and "minute" in refused.json()["message"]
-    assert_rate_limited(await client.get("/2024-03/users", headers=isv.headers))  # every version, every route
+    assert_rate_limited(
+        await client.get("/2024-03/users", headers=isv.headers)
+    )  # every version, every route
 
     other = await client.get("/2023-12/users", headers=other_isv.headers)
     assert other.status_code == 200 and other.headers["ratelimit-remaining"] == str(API_LIMIT - 1)
-    usernames = {row["username"] for row in await rows(database_url, "SELECT username FROM end_user")}
+    usernames = {
+        row["username"] for row in await rows(database_url, "SELECT username FROM end_user")
+    }
     assert usernames == {f"user{n}" for n in range(API_LIMIT)}
 
 
-async def test_a_user_token_over_its_limit_gets_429_and_others_are_untouched(client, isv: IsvFixture) -> None:
+async def test_a_user_token_over_its_limit_gets_429_and_others_are_untouched(
+    client, isv: IsvFixture
+) -> None:
     gregg_id, gregg = await new_user(client, isv, "gregg")
     _, ann = await new_user(client, isv, "ann")
     for n in range(USER_LIMIT):
         response = await client.get("/2024-03/workflows", headers={"x-alloy-user-token": gregg})
         assert response.status_code == 200
         assert response.headers["ratelimit-remaining"] == str(USER_LIMIT - 1 - n)
-    assert_rate_limited(await client.get("/2024-03/integrations", headers={"x-alloy-user-token": gregg}))
-    assert_rate_limited(await client.put("/2024-03/workflows/activate", json={"workflowId": "x"}, headers={"x-alloy-user-token": gregg}))
+    assert_rate_limited(
+        await client.get("/2024-03/integrations", headers={"x-alloy-user-token": gregg})
+    )
+    assert_rate_limited(
+        await client.put(
+            "/2024-03/workflows/activate",
+            json={"workflowId": "x"},
+            headers={"x-alloy-user-token": gregg},
+        )
+    )
 
-    assert (await client.get("/2024-03/workflows", headers={"x-alloy-user-token": ann})).status_code == 200
+    assert (
+        await client.get("/2024-03/workflows", headers={"x-alloy-user-token": ann})
+    ).status_code == 200
     by_key = await client.get(f"/2024-03/workflows?userId={gregg_id}", headers=isv.headers)
     assert by_key.status_code == 200 and by_key.headers["ratelimit-limit"] == str(API_LIMIT)
 

@@ -15,13 +15,21 @@ from install_service.settings import Settings
 from tests.conftest import EXAMPLE_CATALOG, IsvFixture
 from tests.support.installs import app, bigcommerce, modal_settings, new_user  # noqa: F401
 from tests.support.workflows import (
-    BASE, REGION, STREAM, TRIGGER, draft, installed_user, release, versions_of, workflows_of,
+    BASE,
+    REGION,
+    STREAM,
+    TRIGGER,
+    draft,
+    installed_user,
+    release,
+    versions_of,
+    workflows_of,
 )
 
 pytestmark = pytest.mark.usefixtures("backend")
 
 
-async def a_workflow(client, isv: IsvFixture, username: str = "viewer") -> str:  # noqa: ANN001
+async def a_workflow(client, isv: IsvFixture, username: str = "viewer") -> str:
     user_id, _ = await new_user(client, isv, username)
     return next(iter(await workflows_of(client, isv, user_id)))
 
@@ -41,11 +49,18 @@ async def test_a_draft_is_invisible_to_users_until_released(client, isv: IsvFixt
 
     made = await draft(client, isv, workflow_id, [TRIGGER], [REGION])
     assert made["version"] == 2
-    assert [(v["version"], v["status"], v["releasedAt"]) for v in await versions_of(client, isv, workflow_id)][1] == (2, "draft", None)
+    assert [
+        (v["version"], v["status"], v["releasedAt"])
+        for v in await versions_of(client, isv, workflow_id)
+    ][1] == (2, "draft", None)
     assert (await workflows_of(client, isv, user_id))[workflow_id]["version"] == 1
 
     released = await release(client, isv, workflow_id, made["versionId"])
-    assert (released["version"], released["status"], released["userSpecific"]) == (2, "released", False)
+    assert (released["version"], released["status"], released["userSpecific"]) == (
+        2,
+        "released",
+        False,
+    )
     assert released["releasedAt"].endswith("Z")
     mine = (await workflows_of(client, isv, user_id))[workflow_id]
     assert (mine["version"], mine["installedVersion"]) == (2, 1)  # kept until upgraded
@@ -53,7 +68,7 @@ async def test_a_draft_is_invisible_to_users_until_released(client, isv: IsvFixt
 
 async def test_a_draft_can_be_edited_and_a_released_version_cannot(client, isv: IsvFixture) -> None:
     workflow_id = await a_workflow(client, isv)
-    first, = await versions_of(client, isv, workflow_id)
+    (first,) = await versions_of(client, isv, workflow_id)
     made = await draft(client, isv, workflow_id, [TRIGGER])
     url = f"{BASE}/workflows/{workflow_id}/versions/{made['versionId']}"
 
@@ -65,13 +80,22 @@ async def test_a_draft_can_be_edited_and_a_released_version_cannot(client, isv: 
     assert [b["id"] for b in edited.json()["blocks"]] == ["bigcommerce-trigger", "stream-data"]
     assert [f["name"] for f in edited.json()["configurableFields"]] == ["region"]
 
-    frozen = await client.patch(f"{BASE}/workflows/{workflow_id}/versions/{first['versionId']}", json={"blocks": []}, headers=isv.headers)
+    frozen = await client.patch(
+        f"{BASE}/workflows/{workflow_id}/versions/{first['versionId']}",
+        json={"blocks": []},
+        headers=isv.headers,
+    )
     await release(client, isv, workflow_id, made["versionId"])
     twice = await client.put(f"{url}/release", headers=isv.headers)
     after = await client.patch(url, json={"blocks": []}, headers=isv.headers)
 
-    assert [(r.status_code, r.json()["code"]) for r in (frozen, twice, after)] == [(409, "version_released")] * 3
-    assert [v["status"] for v in await versions_of(client, isv, workflow_id)] == ["released", "released"]
+    assert [(r.status_code, r.json()["code"]) for r in (frozen, twice, after)] == [
+        (409, "version_released")
+    ] * 3
+    assert [v["status"] for v in await versions_of(client, isv, workflow_id)] == [
+        "released",
+        "released",
+    ]
 
 
 async def test_bad_version_requests_are_refused_and_create_nothing(client, isv: IsvFixture) -> None:
@@ -79,20 +103,34 @@ async def test_bad_version_requests_are_refused_and_create_nothing(client, isv: 
     url = f"{BASE}/workflows/{workflow_id}/versions"
 
     no_blocks = await client.post(url, json={"configurableFields": []}, headers=isv.headers)
-    bad_field = await client.post(url, json={"blocks": [], "configurableFields": [{"name": "x", "label": "X", "type": "colour"}]}, headers=isv.headers)
+    bad_field = await client.post(
+        url,
+        json={"blocks": [], "configurableFields": [{"name": "x", "label": "X", "type": "colour"}]},
+        headers=isv.headers,
+    )
     unknown_key = await client.post(url, json={"blocks": [], "colour": "red"}, headers=isv.headers)
-    unknown_workflow = await client.post(f"{BASE}/workflows/nope/versions", json={"blocks": []}, headers=isv.headers)
+    unknown_workflow = await client.post(
+        f"{BASE}/workflows/nope/versions", json={"blocks": []}, headers=isv.headers
+    )
     unknown_version = await client.put(f"{url}/nope/release", headers=isv.headers)
     unknown_patch = await client.patch(f"{url}/nope", json={}, headers=isv.headers)
 
     assert [r.status_code for r in (no_blocks, bad_field, unknown_key)] == [422, 422, 422]
-    assert (unknown_workflow.status_code, unknown_workflow.json()["code"]) == (404, "workflow_not_found")
-    assert (unknown_version.status_code, unknown_version.json()["code"]) == (404, "version_not_found")
+    assert (unknown_workflow.status_code, unknown_workflow.json()["code"]) == (
+        404,
+        "workflow_not_found",
+    )
+    assert (unknown_version.status_code, unknown_version.json()["code"]) == (
+        404,
+        "version_not_found",
+    )
     assert (unknown_patch.status_code, unknown_patch.json()["code"]) == (404, "version_not_found")
     assert len(await versions_of(client, isv, workflow_id)) == 1
 
 
-async def test_another_isvs_versions_are_not_found(client, isv: IsvFixture, other_isv: IsvFixture) -> None:
+async def test_another_isvs_versions_are_not_found(
+    client, isv: IsvFixture, other_isv: IsvFixture
+) -> None:
     workflow_id = await a_workflow(client, isv)
     made = await draft(client, isv, workflow_id, [TRIGGER])
     url = f"{BASE}/workflows/{workflow_id}/versions"
@@ -106,7 +144,10 @@ async def test_another_isvs_versions_are_not_found(client, isv: IsvFixture, othe
     ]
 
     assert [(a.status_code, a.json()["code"]) for a in answers] == [(404, "workflow_not_found")] * 4
-    assert [(v["version"], v["status"]) for v in await versions_of(client, isv, workflow_id)] == [(1, "released"), (2, "draft")]
+    assert [(v["version"], v["status"]) for v in await versions_of(client, isv, workflow_id)] == [
+        (1, "released"),
+        (2, "draft"),
+    ]
 
 
 async def _load(settings: Settings, path: Path, isv_id: str) -> int:
@@ -136,4 +177,6 @@ async def test_catalog_load_of_a_changed_workflow_publishes_one_version(
     first, second = (await workflows_of(client, isv, user_id)).values()
     assert (first["version"], first["installedVersion"]) == (2, 1)
     assert (second["version"], second["installedVersion"]) == (1, 1)
-    assert [(v["version"], v["status"]) for v in await versions_of(client, isv, first["workflowId"])] == [(1, "released"), (2, "released")]
+    assert [
+        (v["version"], v["status"]) for v in await versions_of(client, isv, first["workflowId"])
+    ] == [(1, "released"), (2, "released")]

@@ -21,7 +21,12 @@ from install_service.webhooks.worker import DeliveryWorker
 from tests.conftest import IsvFixture
 from tests.support.db_rows import rows
 from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    app, bigcommerce, eventually, finish_install, modal_settings, new_user,
+    app,
+    bigcommerce,
+    eventually,
+    finish_install,
+    modal_settings,
+    new_user,
 )
 from tests.support.receiver import Receiver, Reply
 from tests.support.webhooks import verify_both
@@ -37,10 +42,14 @@ ATTEMPTS = (
 async def test_webhook_waits_out_a_receiver_outage_and_a_service_restart(
     modal_settings, isv: IsvFixture, receiver: Receiver, database_url: str
 ) -> None:
-    settings = replace(modal_settings, webhook_retry_schedule_s=(2.0,) * 10)  # never gives up in this test
+    settings = replace(
+        modal_settings, webhook_retry_schedule_s=(2.0,) * 10
+    )  # never gives up in this test
     port = receiver.port
     receiver.stop()
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as client_a:
+    async with AsyncTestClient(
+        app=create_app(settings), base_url="http://testserver.local"
+    ) as client_a:
         user_id, token = await new_user(client_a, isv)
         assert (await finish_install(client_a, isv.integration_id, token)).status_code == 200
         failed = await eventually(lambda: rows(database_url, ATTEMPTS))
@@ -50,7 +59,9 @@ async def test_webhook_waits_out_a_receiver_outage_and_a_service_restart(
 
     receiver.start()  # back up, on the port the ISV registered
     assert receiver.port == port
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as client_b:
+    async with AsyncTestClient(
+        app=create_app(settings), base_url="http://testserver.local"
+    ) as client_b:
         [webhook] = receiver.wait_for(1)
         public_key = (await client_b.get("/security/public-key.pem")).content
         await asyncio.sleep(1.0)
@@ -83,7 +94,9 @@ async def test_failed_attempt_is_retried_and_both_attempts_are_recorded(
     attempts = await eventually(settled)
     assert [a["status_code"] for a in attempts] == [500, 200]
     assert [a["response_body"] for a in attempts] == ['{"error":"try later"}', '{"ok":true}']
-    assert all(a["latency_ms"] >= 0 and a["message_id"] == first.headers["webhook-id"] for a in attempts)
+    assert all(
+        a["latency_ms"] >= 0 and a["message_id"] == first.headers["webhook-id"] for a in attempts
+    )
     await asyncio.sleep(1.0)
     assert len(receiver.requests) == 2
 
@@ -106,9 +119,14 @@ async def test_two_workers_on_one_postgresql_send_each_webhook_once(
     if backend != "postgresql":
         pytest.skip("several service processes share one outbox only on PostgreSQL")
     keys = load_keys(settings)
-    writer, *configs = (sqlalchemy_config(database_url) for _ in range(3))  # one engine each, like processes
+    writer, *configs = (
+        sqlalchemy_config(database_url) for _ in range(3)
+    )  # one engine each, like processes
     transports = [CountingTransport(), CountingTransport()]
-    workers = [DeliveryWorker(c.create_session_maker(), keys, settings, transport=t) for c, t in zip(configs, transports)]
+    workers = [
+        DeliveryWorker(c.create_session_maker(), keys, settings, transport=t)
+        for c, t in zip(configs, transports, strict=False)
+    ]
     for worker in workers:
         await worker.start()
     try:
@@ -132,6 +150,8 @@ async def test_two_workers_on_one_postgresql_send_each_webhook_once(
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(ids) == 20 and len(set(ids)) == 20
     assert sorted(json.loads(r.body)["n"] for r in receiver.requests) == list(range(20))
-    assert all(t.sent > 0 for t in transports) and sum(t.sent for t in transports) == 20  # both took part
+    assert (
+        all(t.sent > 0 for t in transports) and sum(t.sent for t in transports) == 20
+    )  # both took part
     delivered = await rows(database_url, "SELECT status, attempt_count FROM webhook_delivery")
     assert [(d["status"], d["attempt_count"]) for d in delivered] == [("delivered", 1)] * 20

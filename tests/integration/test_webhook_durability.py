@@ -46,12 +46,16 @@ async def test_a_rolled_back_installation_leaves_no_delivery(
             session.add(user)
             await session.commit()
             plan = await plan_install(
-                session, user=user, integration=await get_integration(session, user.isv_id, isv.integration_id)
+                session,
+                user=user,
+                integration=await get_integration(session, user.isv_id, isv.integration_id),
             )
             cipher = CredentialCipher(load_keys(settings).credential_keys)
             if rolled_back:
                 with pytest.raises(Gone):
-                    await install(session, plan, BIGCOMMERCE_FORM, {}, cipher, before_commit=link_already_used)
+                    await install(
+                        session, plan, BIGCOMMERCE_FORM, {}, cipher, before_commit=link_already_used
+                    )
             else:
                 await install(session, plan, BIGCOMMERCE_FORM, {}, cipher)
     finally:
@@ -63,7 +67,11 @@ async def test_a_rolled_back_installation_leaves_no_delivery(
 
 
 async def test_a_service_killed_mid_attempt_delivers_after_restart(
-    settings: Settings, isv: IsvFixture, receiver: Receiver, bigcommerce: FakeBigCommerce, tmp_path: Path
+    settings: Settings,
+    isv: IsvFixture,
+    receiver: Receiver,
+    bigcommerce: FakeBigCommerce,
+    tmp_path: Path,
 ) -> None:
     """SIGKILL while the receiver is still answering the first attempt: nothing about that
     attempt was recorded, and the restarted service sends the webhook again once the dead
@@ -71,19 +79,23 @@ async def test_a_service_killed_mid_attempt_delivers_after_restart(
     receiver.replies = [Reply(200, delay_s=30.0)]  # the first attempt hangs
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = service_env({
-        "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "service-var"),
-        "INSTALL_SERVICE_DATABASE_URL": settings.database_url,
-        "INSTALL_SERVICE_PUBLIC_URL": url,
-        "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
-        "INSTALL_SERVICE_WEBHOOK_TIMEOUT": "2",
-        "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
-    })
+    env = service_env(
+        {
+            "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "service-var"),
+            "INSTALL_SERVICE_DATABASE_URL": settings.database_url,
+            "INSTALL_SERVICE_PUBLIC_URL": url,
+            "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "INSTALL_SERVICE_WEBHOOK_TIMEOUT": "2",
+            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
+        }
+    )
     service = ServiceProcess(["serve", "--port", str(port)], env, url, tmp_path / "service.log")
     service.start()
     try:
         async with httpx.AsyncClient(base_url=url, headers=isv.headers) as api:
-            user_id = (await api.post("/2023-12/users", json={"username": "gregg"})).json()["userId"]
+            user_id = (await api.post("/2023-12/users", json={"username": "gregg"})).json()[
+                "userId"
+            ]
             token = (await api.get(f"/2023-12/users/{user_id}/token")).json()["token"]
             done = await api.post(
                 "/forge-install/install",
@@ -93,7 +105,9 @@ async def test_a_service_killed_mid_attempt_delivers_after_restart(
             assert done.status_code == 200, done.text
         [first] = receiver.wait_for(1, answered=False)
         service.kill()
-        [delivery] = await rows(settings.database_url, "SELECT status, attempt_count FROM webhook_delivery")
+        [delivery] = await rows(
+            settings.database_url, "SELECT status, attempt_count FROM webhook_delivery"
+        )
         assert (delivery["status"], delivery["attempt_count"]) == ("pending", 0)
 
         service.start()
@@ -102,5 +116,7 @@ async def test_a_service_killed_mid_attempt_delivers_after_restart(
         service.stop()
     assert second.headers["webhook-id"] == first.headers["webhook-id"]
     assert second.body == first.body and f'"userId":"{user_id}"' in second.body.decode()
-    [delivered] = await rows(settings.database_url, "SELECT status, attempt_count FROM webhook_delivery")
+    [delivered] = await rows(
+        settings.database_url, "SELECT status, attempt_count FROM webhook_delivery"
+    )
     assert (delivered["status"], delivered["attempt_count"]) == ("delivered", 1)

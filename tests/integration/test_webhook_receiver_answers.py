@@ -26,7 +26,9 @@ from tests.support.receiver import Receiver, Reply
 pytestmark = pytest.mark.usefixtures("backend")
 
 ATTEMPTS = "SELECT status_code, error, latency_ms FROM webhook_attempt ORDER BY attempted_at"
-DELIVERY = "SELECT status, attempt_count, next_attempt_at, last_error, message_id FROM webhook_delivery"
+DELIVERY = (
+    "SELECT status, attempt_count, next_attempt_at, last_error, message_id FROM webhook_delivery"
+)
 
 
 def _utc(value: datetime | str) -> datetime:
@@ -64,13 +66,22 @@ class Outbox:
 async def outbox(settings: Settings, isv: IsvFixture) -> AsyncIterator[Outbox]:
     """One pending delivery for the ISV whose webhook URL is the ``receiver``, and a worker
     on the production retry schedule (5 s, 5 min, ...) and a 0.5 s timeout."""
-    settings = replace(settings, webhook_retry_schedule_s=DEFAULT_WEBHOOK_RETRY_SCHEDULE_S, webhook_timeout_s=0.5)
+    settings = replace(
+        settings, webhook_retry_schedule_s=DEFAULT_WEBHOOK_RETRY_SCHEDULE_S, webhook_timeout_s=0.5
+    )
     config = sqlalchemy_config(settings.database_url)
     async with config.get_session() as session:
-        enqueue(session, await session.get(Isv, uuid.UUID(isv.isv_id)), "installation.completed", {"success": True})
+        enqueue(
+            session,
+            await session.get(Isv, uuid.UUID(isv.isv_id)),
+            "installation.completed",
+            {"success": True},
+        )
         await session.commit()
     clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
-    worker = DeliveryWorker(config.create_session_maker(), load_keys(settings), settings, clock=clock)
+    worker = DeliveryWorker(
+        config.create_session_maker(), load_keys(settings), settings, clock=clock
+    )
     await worker.open()
     try:
         yield Outbox(worker, clock, settings.database_url)
@@ -79,7 +90,9 @@ async def outbox(settings: Settings, isv: IsvFixture) -> AsyncIterator[Outbox]:
         await config.get_engine().dispose()
 
 
-async def test_500_500_200_is_three_attempts_with_one_webhook_id(outbox: Outbox, receiver: Receiver) -> None:
+async def test_500_500_200_is_three_attempts_with_one_webhook_id(
+    outbox: Outbox, receiver: Receiver
+) -> None:
     receiver.replies = [Reply(500), Reply(500)]
     assert await outbox.worker.run_once() == 1
     assert await outbox.worker.run_once() == 0  # not due again before its backoff
@@ -101,7 +114,9 @@ async def test_500_500_200_is_three_attempts_with_one_webhook_id(outbox: Outbox,
     assert await outbox.worker.run_once() == 0 and len(receiver.requests) == 3
 
 
-async def test_a_redirect_is_a_failure_and_is_not_followed(outbox: Outbox, receiver: Receiver) -> None:
+async def test_a_redirect_is_a_failure_and_is_not_followed(
+    outbox: Outbox, receiver: Receiver
+) -> None:
     receiver.replies = [Reply(302, headers={"location": receiver.url + "/elsewhere"})]
     assert await outbox.worker.run_once() == 1
     assert [r.path for r in receiver.requests] == ["/hook"]  # the Location was never visited
@@ -120,7 +135,9 @@ async def test_a_hanging_receiver_is_cut_at_the_timeout(outbox: Outbox, receiver
     assert (await outbox.delivery())["status"] == "pending"  # retried later, not lost
 
 
-async def test_429_retry_after_120_waits_at_least_120_seconds(outbox: Outbox, receiver: Receiver) -> None:
+async def test_429_retry_after_120_waits_at_least_120_seconds(
+    outbox: Outbox, receiver: Receiver
+) -> None:
     receiver.replies = [Reply(429, headers={"retry-after": "120"})]
     started = outbox.clock.now
     assert await outbox.worker.run_once() == 1

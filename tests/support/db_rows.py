@@ -37,7 +37,9 @@ async def postgres_text_dump(database_url: str) -> list[bytes]:
     for column in columns:
         name, table = column["column_name"], column["table_name"]
         cast = f'"{name}"' if column["data_type"] == "bytea" else f'"{name}"::text'
-        for row in await rows(database_url, f'SELECT {cast} AS v FROM "{table}" WHERE "{name}" IS NOT NULL'):
+        for row in await rows(
+            database_url, f'SELECT {cast} AS v FROM "{table}" WHERE "{name}" IS NOT NULL'
+        ):
             value = row["v"]
             values.append(bytes(value) if not isinstance(value, str) else value.encode())
     return values

@@ -45,30 +45,48 @@ async def app(modal_settings: Settings) -> Litestar:
     return create_app(modal_settings)
 
 
-async def new_user(client: AsyncTestClient, isv: IsvFixture, username: str = "gregg") -> tuple[str, str]:
+async def new_user(
+    client: AsyncTestClient, isv: IsvFixture, username: str = "gregg"
+) -> tuple[str, str]:
     """Create an end user through the ISV API; returns (userId, user JWT)."""
     created = await client.post("/2023-12/users", json={"username": username}, headers=isv.headers)
     assert created.status_code == 201, created.text
     user_id = created.json()["userId"]
-    token = (await client.get(f"/2023-12/users/{user_id}/token", headers=isv.headers)).json()["token"]
+    token = (await client.get(f"/2023-12/users/{user_id}/token", headers=isv.headers)).json()[
+        "token"
+    ]
     return user_id, token
 
 
 def install_request(
-    client: AsyncTestClient, integration_id: str, token: str | None, *,
-    store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, **extra: str,
+    client: AsyncTestClient,
+    integration_id: str,
+    token: str | None,
+    *,
+    store_hash: str = STORE_HASH,
+    access_token: str = ACCESS_TOKEN,
+    **extra: str,
 ) -> httpx.Request:
     """The POST the modal's Finish Installation button makes (form-urlencoded, token header)."""
     headers = {"x-alloy-user-token": token} if token is not None else {}
-    data = {"integrationId": integration_id, "storeHash": store_hash, "accessToken": access_token, **extra}
+    data = {
+        "integrationId": integration_id,
+        "storeHash": store_hash,
+        "accessToken": access_token,
+        **extra,
+    }
     return client.build_request("POST", "/forge-install/install", data=data, headers=headers)
 
 
-async def finish_install(client: AsyncTestClient, integration_id: str, token: str | None, **fields: str) -> httpx.Response:
+async def finish_install(
+    client: AsyncTestClient, integration_id: str, token: str | None, **fields: str
+) -> httpx.Response:
     return await client.send(install_request(client, integration_id, token, **fields))
 
 
-async def send_concurrently(client: AsyncTestClient, requests: list[httpx.Request]) -> list[httpx.Response]:
+async def send_concurrently(
+    client: AsyncTestClient, requests: list[httpx.Request]
+) -> list[httpx.Response]:
     """Send ``requests`` so that they reach the app at the same time.
 
     AsyncTestClient hands each request to the app's own event loop through a blocking
@@ -85,12 +103,16 @@ async def send_concurrently(client: AsyncTestClient, requests: list[httpx.Reques
 
 async def integration_for(client: AsyncTestClient, isv: IsvFixture, user_id: str) -> dict[str, Any]:
     """The example integration as ``GET /integrations?userId=`` shows it to the ISV."""
-    response = await client.get(f"/2023-12/integrations/{isv.integration_id}?userId={user_id}", headers=isv.headers)
+    response = await client.get(
+        f"/2023-12/integrations/{isv.integration_id}?userId={user_id}", headers=isv.headers
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 10.0, interval_s: float = 0.05) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout_s: float = 10.0, interval_s: float = 0.05
+) -> Any:
     """Poll ``check`` until it returns something truthy; returns that (raises on timeout)."""
     deadline = time.monotonic() + timeout_s
     while True:

@@ -29,9 +29,13 @@ def service_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 def run_cli(args: list[str], env: Mapping[str, str]) -> str:
     """Run ``install-service <args>``; returns stdout, raises with stderr on failure."""
-    done = subprocess.run([str(CLI), *args], env=dict(env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(CLI), *args], env=dict(env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     if done.returncode != 0:
-        raise RuntimeError(f"install-service {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        raise RuntimeError(
+            f"install-service {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        )
     return done.stdout
 
 
@@ -44,7 +48,13 @@ class ServiceProcess:
 
     def start(self, timeout_s: float = 30.0) -> ServiceProcess:
         log = self.log_path.open("ab")
-        self._proc = subprocess.Popen([str(CLI), *self.args], env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self._proc = subprocess.Popen(
+            [str(CLI), *self.args],
+            env=self.env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -57,7 +57,9 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 reply = receiver.replies.pop(0) if receiver.replies else receiver.default
-                request = ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                request = ReceivedRequest(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 with receiver._arrived:
                     receiver.arrivals.append(request)
                     receiver._arrived.notify_all()
@@ -73,7 +75,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(reply.body)
 
-            do_POST = do_GET = do_PUT = _handle  # noqa: N815
+            do_POST = do_GET = do_PUT = _handle
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -91,8 +93,12 @@ class Receiver:
             self._server = None
 
     def wait_for(
-        self, count: int, timeout_s: float = 15.0, where: Callable[[ReceivedRequest], bool] = lambda r: True,
-        *, answered: bool = True,
+        self,
+        count: int,
+        timeout_s: float = 15.0,
+        where: Callable[[ReceivedRequest], bool] = lambda r: True,
+        *,
+        answered: bool = True,
     ) -> list[ReceivedRequest]:
         """Block until ``count`` matching requests were answered (or, with ``answered=False``,
         merely arrived); returns them (raises on timeout)."""

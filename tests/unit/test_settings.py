@@ -103,7 +103,7 @@ def test_resolved_keeps_an_explicit_database_url_and_strips_the_trailing_slash()
     assert resolved.public_url == "https://install.acme.example"
 
 
-def _app_settings(app) -> Settings:  # noqa: ANN001
+def _app_settings(app) -> Settings:
     return app.dependencies["settings"].dependency()
 
 
@@ -124,4 +124,7 @@ def test_create_app_reads_the_environment_when_called_not_at_import(
 
 
 def test_without_a_public_url_the_listen_address_is_used() -> None:
-    assert Settings(public_url="").resolved(host="0.0.0.0", port=9000).public_url == "http://0.0.0.0:9000"
+    assert (
+        Settings(public_url="").resolved(host="0.0.0.0", port=9000).public_url
+        == "http://0.0.0.0:9000"
+    )

@@ -22,9 +22,7 @@ class Credential(UUIDv7AuditBase):
     __tablename__ = "credential"
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[UUID] = mapped_column(
-        ForeignKey("end_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("end_user.id", ondelete="CASCADE"), index=True)
     app: Mapped[str] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(String(200))
     public_fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -39,9 +37,7 @@ class Installation(UUIDv7AuditBase):
     __table_args__ = (UniqueConstraint("user_id", "integration_id"),)
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[UUID] = mapped_column(
-        ForeignKey("end_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("end_user.id", ondelete="CASCADE"), index=True)
     integration_id: Mapped[UUID] = mapped_column(
         ForeignKey("integration.id", ondelete="CASCADE"), index=True
     )

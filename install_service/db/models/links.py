@@ -25,6 +25,8 @@ class InstallLink(UUIDv7AuditBase):
     integration_id: Mapped[UUID] = mapped_column(ForeignKey("integration.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     redirect_url: Mapped[str | None] = mapped_column(String(2048), default=None)
-    first_opened_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    first_opened_at: Mapped[datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
     completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

@@ -32,12 +32,8 @@ class WebhookDelivery(UUIDv7AuditBase):
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    locked_until: Mapped[datetime | None] = mapped_column(
-        DateTimeUTC(timezone=True), default=None
-    )
-    delivered_at: Mapped[datetime | None] = mapped_column(
-        DateTimeUTC(timezone=True), default=None
-    )
+    locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     last_error: Mapped[str | None] = mapped_column(String(1000), default=None)
 
     attempts: Mapped[list[WebhookAttempt]] = relationship(

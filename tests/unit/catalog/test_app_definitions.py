@@ -35,7 +35,9 @@ def test_a_new_connector_is_just_a_file(tmp_path: Path) -> None:
     assert list(apps) == ["example"]
     test = apps["example"].connection_test
     assert (test.method, test.auth, dict(test.headers)) == (
-        "GET", "header", {"Authorization": "Bearer {apiKey}"},
+        "GET",
+        "header",
+        {"Authorization": "Bearer {apiKey}"},
     )
 
 
@@ -46,15 +48,22 @@ def test_a_new_connector_is_just_a_file(tmp_path: Path) -> None:
         ("- a list", "must be a mapping"),
         (MINIMAL_APP.format(key="other"), "must match the file name"),
         (MINIMAL_APP.format(key="broken").replace("{apiKey}", "{apiSecret}"), "apiSecret"),
-        (MINIMAL_APP.format(key="broken").replace("auth_type: apiKey", "auth_type: magic"),
-         "auth_type"),
+        (
+            MINIMAL_APP.format(key="broken").replace("auth_type: apiKey", "auth_type: magic"),
+            "auth_type",
+        ),
         (MINIMAL_APP.format(key="broken").replace("    secret: true\n", ""), "secret"),
         (MINIMAL_APP.format(key="broken") + "colour: red\n", "colour"),
-        (MINIMAL_APP.format(key="broken").replace('"{api_base}/me"', "https://evil.example/me"),
-         "must start with {api_base}"),
-        (MINIMAL_APP.format(key="broken").replace("    secret: true\n",
-                                                  "    secret: true\n    pattern: '['\n"),
-         "regular expression"),
+        (
+            MINIMAL_APP.format(key="broken").replace('"{api_base}/me"', "https://evil.example/me"),
+            "must start with {api_base}",
+        ),
+        (
+            MINIMAL_APP.format(key="broken").replace(
+                "    secret: true\n", "    secret: true\n    pattern: '['\n"
+            ),
+            "regular expression",
+        ),
     ],
 )
 def test_a_malformed_file_is_named_in_the_error(tmp_path: Path, text: str, problem: str) -> None:

@@ -106,8 +106,9 @@ def app(key: str) -> App:
     return load_apps()[key]
 
 
-async def check(key: str, values: dict[str, str], api_base: str | None, http: httpx.AsyncClient,
-                **kwargs: float) -> connection_test.ConnectionResult:
+async def check(
+    key: str, values: dict[str, str], api_base: str | None, http: httpx.AsyncClient, **kwargs: float
+) -> connection_test.ConnectionResult:
     return await connection_test.test_connection(
         app(key), values, api_base=api_base, client=http, **kwargs
     )
@@ -202,8 +203,9 @@ async def test_invalid_values_are_reported_without_calling_the_app(api, client) 
 
 async def test_values_are_url_quoted_in_the_path(api, client) -> None:
     bigcommerce = app("bigcommerce")
-    loose = replace(bigcommerce, fields=(replace(bigcommerce.fields[0], pattern=None),
-                                         bigcommerce.fields[1]))
+    loose = replace(
+        bigcommerce, fields=(replace(bigcommerce.fields[0], pattern=None), bigcommerce.fields[1])
+    )
 
     result = await connection_test.test_connection(
         loose, {"storeHash": "a b/../c?d", "accessToken": TOKEN}, api_base=api.url, client=client
@@ -236,10 +238,14 @@ async def test_shopify_object_errors_are_flattened(api, client) -> None:
 
 def _oauth_request_as_seen(api: FakeApi, seen: Seen) -> OAuthRequest:
     """Rebuild the signed request from what arrived, as a NetSuite server would."""
-    request = OAuthRequest(f"http://{seen.headers['host']}{seen.path}", "GET",
-                           headers={"Authorization": seen.headers["authorization"]})
-    request.params = signature.collect_parameters(uri_query=request.uri_query,
-                                                  headers=request.headers)
+    request = OAuthRequest(
+        f"http://{seen.headers['host']}{seen.path}",
+        "GET",
+        headers={"Authorization": seen.headers["authorization"]},
+    )
+    request.params = signature.collect_parameters(
+        uri_query=request.uri_query, headers=request.headers
+    )
     request.signature = dict(
         signature.collect_parameters(headers=request.headers, exclude_oauth_signature=False)
     )["oauth_signature"]
@@ -264,11 +270,19 @@ async def test_netsuite_request_is_signed_with_oauth1_hmac_sha256(api, client) -
 
 
 async def test_netsuite_error_detail_is_the_reason(api, client) -> None:
-    detail = ("Invalid login attempt. For more details, see the Login Audit Trail in the "
-              "NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail.")
-    api.answer(401, {"type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
-                     "title": "Unauthorized", "status": 401,
-                     "o:errorDetails": [{"detail": detail, "o:errorCode": "INVALID_LOGIN"}]})
+    detail = (
+        "Invalid login attempt. For more details, see the Login Audit Trail in the "
+        "NetSuite UI at Setup > Users/Roles > User Management > View Login Audit Trail."
+    )
+    api.answer(
+        401,
+        {
+            "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
+            "title": "Unauthorized",
+            "status": 401,
+            "o:errorDetails": [{"detail": detail, "o:errorCode": "INVALID_LOGIN"}],
+        },
+    )
 
     result = await check("netsuite", NETSUITE_VALUES, api.url, client)
 

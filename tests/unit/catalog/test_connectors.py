@@ -32,7 +32,9 @@ def test_the_three_apps_are_shipped_with_their_labels() -> None:
         ("tokenSecret", "Token secret", True),
     ]
     assert [apps[k].auth_type for k in ("bigcommerce", "shopify", "netsuite")] == [
-        "apiKey", "apiKey", "tokenBasedAuth",
+        "apiKey",
+        "apiKey",
+        "tokenBasedAuth",
     ]
 
 
@@ -46,7 +48,7 @@ def test_every_field_tells_the_end_user_where_to_find_it() -> None:
 def test_icons_exist_as_static_files() -> None:
     for app in load_apps().values():
         assert app.icon == f"/static/icons/{app.key}.svg"
-        svg = (REPO_ROOT / app.icon.lstrip("/")).read_text(encoding="utf-8")
+        svg = (REPO_ROOT / "install_service" / app.icon.lstrip("/")).read_text(encoding="utf-8")
         assert 'viewBox="0 0 48 48"' in svg
 
 
@@ -107,8 +109,17 @@ def test_validate_values_reports_missing_required_fields() -> None:
         ("bigcommerce", {"storeHash": "stores/abc", "accessToken": "t"}, "storeHash"),
         ("shopify", {"shop": "acme.myshopify.com", "accessToken": "t"}, "shop"),
         ("shopify", {"shop": "-acme", "accessToken": "t"}, "shop"),
-        ("netsuite", {"accountId": "1234567 SB1", "consumerKey": "k", "consumerSecret": "s",
-                      "tokenId": "t", "tokenSecret": "u"}, "accountId"),
+        (
+            "netsuite",
+            {
+                "accountId": "1234567 SB1",
+                "consumerKey": "k",
+                "consumerSecret": "s",
+                "tokenId": "t",
+                "tokenSecret": "u",
+            },
+            "accountId",
+        ),
     ],
 )
 def test_validate_values_reports_pattern_mismatches(app_key, values, field) -> None:

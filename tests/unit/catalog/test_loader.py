@@ -40,7 +40,9 @@ def test_the_example_is_the_quick_start_integration() -> None:
 
     (integration,) = catalog.integrations
     assert (integration.key, integration.app, integration.name) == (
-        "acme-bigcommerce", "bigcommerce", "BigCommerce",
+        "acme-bigcommerce",
+        "bigcommerce",
+        "BigCommerce",
     )
     assert [w.name for w in integration.workflows] == [ORDER_CREATED, FULFILLMENT_UPDATED]
     for workflow in integration.workflows:
@@ -64,7 +66,9 @@ def test_the_fulfillment_workflow_maps_the_custom_event_to_bigcommerce() -> None
     assert event["event"] == "Fulfillment Updated"
     assert event["schema"] == {"orderId": "String", "status": "String"}
     assert (action["type"], action["app"], action["action"]) == (
-        "appAction", "bigcommerce", "update order status",
+        "appAction",
+        "bigcommerce",
+        "update order status",
     )
     assert action["mapping"]["orderId"] == "{{ event.orderId }}"
 
@@ -109,12 +113,12 @@ def test_duplicate_or_non_positive_version_numbers_are_refused(numbers: list[int
     assert "'order-created'" in _refused(document)
 
 
-async def _count(session, model) -> int:  # noqa: ANN001
+async def _count(session, model) -> int:
     return await session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture
-async def db(tmp_path: Path):  # noqa: ANN201
+async def db(tmp_path: Path):
     config = sqlalchemy_config(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
     await asyncio.to_thread(migrate, config)
     async with config.get_session() as session:
@@ -126,7 +130,7 @@ async def db(tmp_path: Path):  # noqa: ANN201
         await config.get_engine().dispose()
 
 
-async def _load(db, document: dict | Path):  # noqa: ANN001, ANN202
+async def _load(db, document: dict | Path):
     config, isv_id = db
     async with config.get_session() as session:
         if isinstance(document, Path):
@@ -137,11 +141,14 @@ async def _load(db, document: dict | Path):  # noqa: ANN001, ANN202
     return report
 
 
-async def _versions(db, key: str = "order-created") -> list[tuple[int, str]]:  # noqa: ANN001
+async def _versions(db, key: str = "order-created") -> list[tuple[int, str]]:
     config, _ = db
     async with config.get_session() as session:
         found = await session.scalars(
-            select(WorkflowVersion).join(Workflow).where(Workflow.key == key).order_by(WorkflowVersion.version)
+            select(WorkflowVersion)
+            .join(Workflow)
+            .where(Workflow.key == key)
+            .order_by(WorkflowVersion.version)
         )
         return [(v.version, v.status) for v in found]
 
@@ -154,7 +161,7 @@ def _current_form(document: dict) -> dict:
     return document
 
 
-async def test_loading_twice_changes_nothing(db) -> None:  # noqa: ANN001
+async def test_loading_twice_changes_nothing(db) -> None:
     first = await _load(db, EXAMPLE)
     second = await _load(db, EXAMPLE)
 
@@ -167,7 +174,7 @@ async def test_loading_twice_changes_nothing(db) -> None:  # noqa: ANN001
     assert counts == [1, 2, 2]
 
 
-async def test_the_current_form_loads_the_same_workflows_and_adds_no_version(db) -> None:  # noqa: ANN001
+async def test_the_current_form_loads_the_same_workflows_and_adds_no_version(db) -> None:
     await _load(db, EXAMPLE)
 
     again = await _load(db, _current_form(_example()))
@@ -177,7 +184,7 @@ async def test_the_current_form_loads_the_same_workflows_and_adds_no_version(db)
 
 
 @pytest.mark.parametrize("form", ["versions", "current"])
-async def test_a_changed_workflow_gets_exactly_one_new_released_version(db, form: str) -> None:  # noqa: ANN001
+async def test_a_changed_workflow_gets_exactly_one_new_released_version(db, form: str) -> None:
     await _load(db, EXAMPLE)
     changed = _example() if form == "versions" else _current_form(_example())
     workflow = changed["integrations"][0]["workflows"][0]
@@ -192,7 +199,7 @@ async def test_a_changed_workflow_gets_exactly_one_new_released_version(db, form
     assert await _versions(db, "fulfillment-updated") == [(1, "released")]  # unchanged
 
 
-async def test_status_draft_holds_the_new_version_back_until_loaded_without_it(db) -> None:  # noqa: ANN001
+async def test_status_draft_holds_the_new_version_back_until_loaded_without_it(db) -> None:
     await _load(db, EXAMPLE)
     changed = _current_form(_example())
     workflow = changed["integrations"][0]["workflows"][0]
@@ -209,7 +216,7 @@ async def test_status_draft_holds_the_new_version_back_until_loaded_without_it(d
     assert await _versions(db) == [(1, "released"), (2, "released")]
 
 
-async def test_going_back_to_earlier_content_publishes_it_as_the_next_version(db) -> None:  # noqa: ANN001
+async def test_going_back_to_earlier_content_publishes_it_as_the_next_version(db) -> None:
     await _load(db, EXAMPLE)
     changed = _current_form(_example())
     changed["integrations"][0]["workflows"][0]["blocks"].pop()

@@ -11,9 +11,17 @@ ALLOWED = ["https://app.example.com", "http://localhost:9100"]
 
 @pytest.mark.parametrize(
     ("raw", "origin"),
-    [("https://app.example.com", "https://app.example.com"), ("HTTPS://App.Example.COM", "https://app.example.com"),
-     ("http://localhost:9100/", "http://localhost:9100"), (None, None), ("", None), ("null", None),
-     ("file://", None), ("chrome-extension://abc", None), ("https://app.example.com/path", None)],
+    [
+        ("https://app.example.com", "https://app.example.com"),
+        ("HTTPS://App.Example.COM", "https://app.example.com"),
+        ("http://localhost:9100/", "http://localhost:9100"),
+        (None, None),
+        ("", None),
+        ("null", None),
+        ("file://", None),
+        ("chrome-extension://abc", None),
+        ("https://app.example.com/path", None),
+    ],
 )
 def test_request_origin_is_normalised_or_none(raw: str | None, origin: str | None) -> None:
     assert request_origin(raw) == origin
@@ -26,8 +34,15 @@ def test_a_listed_origin_matches(origin: str) -> None:
 
 @pytest.mark.parametrize(
     "origin",
-    ["https://app.example.com.evil.test", "https://evil-app.example.com", "http://app.example.com",
-     "https://app.example.com:8443", "http://localhost:91000", "http://localhost", "null"],
+    [
+        "https://app.example.com.evil.test",
+        "https://evil-app.example.com",
+        "http://app.example.com",
+        "https://app.example.com:8443",
+        "http://localhost:91000",
+        "http://localhost",
+        "null",
+    ],
 )
 def test_a_look_alike_origin_does_not_match(origin: str) -> None:
     assert not is_listed(request_origin(origin), ALLOWED)

@@ -39,7 +39,9 @@ def test_token_for_another_purpose_with_the_same_key_is_refused() -> None:
         LinkTokens([NEW]).verify(other)
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + "xx", lambda t: "x" + t, lambda t: "", lambda t: "not-a-token"])
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t[:-2] + "xx", lambda t: "x" + t, lambda t: "", lambda t: "not-a-token"]
+)
 def test_tampered_tokens_are_refused(mangle) -> None:
     with pytest.raises(InvalidLinkToken):
         LinkTokens([NEW]).verify(mangle(LinkTokens([NEW]).sign("link-1")))

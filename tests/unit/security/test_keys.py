@@ -89,8 +89,12 @@ def test_configured_keys_are_used_and_nothing_is_generated(tmp_path: Path, rsa_p
 def test_the_jwt_kid_follows_the_key(tmp_path: Path, rsa_pem: str) -> None:
     key = _pem(ed25519.Ed25519PrivateKey.generate())
 
-    same_a = load_keys(Settings(var_dir=tmp_path, jwt_private_key_pem=key, webhook_private_key_pem=rsa_pem))
-    same_b = load_keys(Settings(var_dir=tmp_path, jwt_private_key_pem=key, webhook_private_key_pem=rsa_pem))
+    same_a = load_keys(
+        Settings(var_dir=tmp_path, jwt_private_key_pem=key, webhook_private_key_pem=rsa_pem)
+    )
+    same_b = load_keys(
+        Settings(var_dir=tmp_path, jwt_private_key_pem=key, webhook_private_key_pem=rsa_pem)
+    )
     other = load_keys(
         Settings(
             var_dir=tmp_path,
@@ -112,12 +116,18 @@ def test_an_ed25519_key_for_webhooks_is_refused(tmp_path: Path) -> None:
     ed_pem = _pem(ed25519.Ed25519PrivateKey.generate())
 
     with pytest.raises(SettingsError, match="INSTALL_SERVICE_WEBHOOK_PRIVATE_KEY"):
-        load_keys(Settings(var_dir=tmp_path, jwt_private_key_pem=ed_pem, webhook_private_key_pem=ed_pem))
+        load_keys(
+            Settings(var_dir=tmp_path, jwt_private_key_pem=ed_pem, webhook_private_key_pem=ed_pem)
+        )
 
 
 @pytest.mark.parametrize(
     "credential_key",
-    [base64.b64encode(os.urandom(16)).decode(), base64.b64encode(os.urandom(33)).decode(), "not base64!"],
+    [
+        base64.b64encode(os.urandom(16)).decode(),
+        base64.b64encode(os.urandom(33)).decode(),
+        "not base64!",
+    ],
     ids=["16 bytes", "33 bytes", "not base64"],
 )
 def test_a_credential_key_that_is_not_32_bytes_of_base64_is_refused(

@@ -54,7 +54,9 @@ def _claims(**overrides: object) -> dict[str, object]:
 
 
 def _sign(keys: KeyRing, claims: dict[str, object], kid: str | None = None) -> str:
-    return jwt.encode(claims, keys.jwt_private_key, algorithm="EdDSA", headers={"kid": kid or keys.jwt_kid})
+    return jwt.encode(
+        claims, keys.jwt_private_key, algorithm="EdDSA", headers={"kid": kid or keys.jwt_kid}
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -92,14 +94,20 @@ def test_a_token_lives_exactly_3600_seconds(tokens: UserTokens, keys: KeyRing) -
 
 def test_each_token_has_its_own_jti(tokens: UserTokens) -> None:
     now = _now()
-    a = jwt.decode(tokens.mint(user_id="u", isv_id="i", now=now), options={"verify_signature": False})
-    b = jwt.decode(tokens.mint(user_id="u", isv_id="i", now=now), options={"verify_signature": False})
+    a = jwt.decode(
+        tokens.mint(user_id="u", isv_id="i", now=now), options={"verify_signature": False}
+    )
+    b = jwt.decode(
+        tokens.mint(user_id="u", isv_id="i", now=now), options={"verify_signature": False}
+    )
 
     assert a["jti"] != b["jti"]
 
 
 @pytest.mark.parametrize("claim", ALL_CLAIMS)
-def test_a_token_missing_any_claim_is_refused(tokens: UserTokens, keys: KeyRing, claim: str) -> None:
+def test_a_token_missing_any_claim_is_refused(
+    tokens: UserTokens, keys: KeyRing, claim: str
+) -> None:
     claims = _claims()
     del claims[claim]
 
@@ -107,7 +115,9 @@ def test_a_token_missing_any_claim_is_refused(tokens: UserTokens, keys: KeyRing,
 
 
 def test_a_token_minted_two_hours_ago_has_expired(tokens: UserTokens) -> None:
-    token = tokens.mint(user_id="user-1", isv_id="isv-1", now=datetime.now(UTC) - timedelta(hours=2))
+    token = tokens.mint(
+        user_id="user-1", isv_id="isv-1", now=datetime.now(UTC) - timedelta(hours=2)
+    )
 
     assert _reason(tokens, token) == "expired"
 
@@ -142,11 +152,15 @@ def test_hs256_signed_with_the_public_key_is_refused(
     # Algorithm confusion: the public key (published in the JWKS) used as an HMAC secret.
     public = keys.jwt_private_key.public_key()
     secret = (
-        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         if encoding == "pem"
         else public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
-    signing_input = f"{_segment({'alg': 'HS256', 'typ': 'JWT', 'kid': keys.jwt_kid})}.{_segment(_claims())}"
+    signing_input = (
+        f"{_segment({'alg': 'HS256', 'typ': 'JWT', 'kid': keys.jwt_kid})}.{_segment(_claims())}"
+    )
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
 
     assert _reason(tokens, f"{signing_input}.{_b64(mac)}") == "invalid"
@@ -173,7 +187,9 @@ def test_another_key_under_our_kid_is_refused(tokens: UserTokens, keys: KeyRing)
     assert _reason(tokens, token) == "invalid"
 
 
-def test_the_jwks_publishes_the_key_that_verifies_our_tokens(tokens: UserTokens, keys: KeyRing) -> None:
+def test_the_jwks_publishes_the_key_that_verifies_our_tokens(
+    tokens: UserTokens, keys: KeyRing
+) -> None:
     token = tokens.mint(user_id="user-1", isv_id="isv-1")
 
     jwks = tokens.jwks()

@@ -9,10 +9,26 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from install_service.errors import InvalidInput
-from install_service.users.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, page_size
+from install_service.users.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [(None, DEFAULT_LIMIT), ("", DEFAULT_LIMIT), ("  ", DEFAULT_LIMIT), ("1", 1), ("1000", MAX_LIMIT), (" 7 ", 7)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, DEFAULT_LIMIT),
+        ("", DEFAULT_LIMIT),
+        ("  ", DEFAULT_LIMIT),
+        ("1", 1),
+        ("1000", MAX_LIMIT),
+        (" 7 ", 7),
+    ],
+)
 def test_page_size_defaults_when_absent_or_empty(raw: str | None, expected: int) -> None:
     assert page_size(raw) == expected
 
@@ -44,9 +60,26 @@ def _b64(text: str) -> str:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["%%%", "not base64!", _b64("no-separator"), _b64("2026-11-20T23:13:41|zz"), _b64(f"yesterday|{uuid.uuid4().hex}"),
-     _b64(f"2026-11-20T23:13:41|{uuid.uuid4().hex}"), _b64("a|b|c"), base64.urlsafe_b64encode(b"\xff\xfe").decode()],
-    ids=["symbols", "spaces", "no-separator", "bad-id", "bad-time", "naive-time", "three-parts", "not-utf8"],
+    [
+        "%%%",
+        "not base64!",
+        _b64("no-separator"),
+        _b64("2026-11-20T23:13:41|zz"),
+        _b64(f"yesterday|{uuid.uuid4().hex}"),
+        _b64(f"2026-11-20T23:13:41|{uuid.uuid4().hex}"),
+        _b64("a|b|c"),
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    ],
+    ids=[
+        "symbols",
+        "spaces",
+        "no-separator",
+        "bad-id",
+        "bad-time",
+        "naive-time",
+        "three-parts",
+        "not-utf8",
+    ],
 )
 def test_a_cursor_we_did_not_make_is_invalid(cursor: str) -> None:
     with pytest.raises(InvalidInput) as caught:

@@ -52,7 +52,9 @@ def test_alloy_signature_uppercases_the_method(private_key: rsa.RSAPrivateKey) -
     ],
     ids=["changed body", "changed url", "changed method"],
 )
-def test_alloy_signature_fails_for_anything_else(private_key: rsa.RSAPrivateKey, message: bytes) -> None:
+def test_alloy_signature_fails_for_anything_else(
+    private_key: rsa.RSAPrivateKey, message: bytes
+) -> None:
     signature = alloy_signature(private_key, "POST", URL, BODY)
 
     with pytest.raises(InvalidSignature):
@@ -75,7 +77,10 @@ def test_standard_webhook_headers_verify_with_the_reference_library() -> None:
     assert headers["webhook-id"] == "msg_1"
     assert headers["webhook-timestamp"] == str(int(now.timestamp()))
     assert headers["webhook-signature"].startswith("v1,")
-    assert Webhook(secret).verify(BODY, headers) == {"event": "credential.created", "userId": "user-1"}
+    assert Webhook(secret).verify(BODY, headers) == {
+        "event": "credential.created",
+        "userId": "user-1",
+    }
 
 
 def test_a_timestamp_in_another_zone_still_verifies() -> None:

@@ -147,7 +147,9 @@ def test_a_custom_schedule_sets_how_many_retries_there_are() -> None:
 
 
 @pytest.mark.parametrize("status", [429, 503])
-def test_retry_after_seconds_wins_over_a_shorter_schedule(worker: DeliveryWorker, status: int) -> None:
+def test_retry_after_seconds_wins_over_a_shorter_schedule(
+    worker: DeliveryWorker, status: int
+) -> None:
     delivery = _delivery(1)  # the schedule says 5 s
 
     _settle(worker, delivery, httpx.Response(status, headers={"Retry-After": "120"}))

@@ -7,11 +7,27 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from install_service.workflows.versions import apps_of, fields_to_ask, input_changes, newest_released
+from install_service.workflows.versions import (
+    apps_of,
+    fields_to_ask,
+    input_changes,
+    newest_released,
+)
 
-BIGCOMMERCE_TRIGGER = {"id": "t", "type": "appTrigger", "app": "bigcommerce", "event": "order created"}
+BIGCOMMERCE_TRIGGER = {
+    "id": "t",
+    "type": "appTrigger",
+    "app": "bigcommerce",
+    "event": "order created",
+}
 STREAM = {"id": "s", "type": "streamData", "config": {"url": "https://acme.example.com/a"}}
-STATUS = {"name": "status", "label": "Default status", "type": "select", "required": True, "options": ["paid", "shipped"]}
+STATUS = {
+    "name": "status",
+    "label": "Default status",
+    "type": "select",
+    "required": True,
+    "options": ["paid", "shipped"],
+}
 
 
 @dataclass
@@ -28,13 +44,20 @@ class Version:
 
 
 def test_same_fields_and_apps_need_nothing_even_when_blocks_change() -> None:
-    changed = Inputs(blocks=[BIGCOMMERCE_TRIGGER, {**STREAM, "config": {"url": "https://acme.example.com/b"}}])
+    changed = Inputs(
+        blocks=[BIGCOMMERCE_TRIGGER, {**STREAM, "config": {"url": "https://acme.example.com/b"}}]
+    )
 
     assert input_changes(Inputs(), changed) == []
 
 
 def test_label_help_and_option_order_are_not_changes() -> None:
-    relabelled = {**STATUS, "label": "Status", "help": "Shown on new orders", "options": ["shipped", "paid"]}
+    relabelled = {
+        **STATUS,
+        "label": "Status",
+        "help": "Shown on new orders",
+        "options": ["shipped", "paid"],
+    }
 
     assert input_changes(Inputs(), Inputs(configurable_fields=[relabelled])) == []
 
@@ -42,11 +65,15 @@ def test_label_help_and_option_order_are_not_changes() -> None:
 def test_a_new_field_is_named() -> None:
     region = {"name": "region", "label": "Region"}
 
-    assert input_changes(Inputs(), Inputs(configurable_fields=[STATUS, region])) == ["new configurable field 'region'"]
+    assert input_changes(Inputs(), Inputs(configurable_fields=[STATUS, region])) == [
+        "new configurable field 'region'"
+    ]
 
 
 def test_a_removed_field_is_named() -> None:
-    assert input_changes(Inputs(), Inputs(configurable_fields=[])) == ["configurable field 'status' removed"]
+    assert input_changes(Inputs(), Inputs(configurable_fields=[])) == [
+        "configurable field 'status' removed"
+    ]
 
 
 def test_a_field_whose_stored_value_may_no_longer_fit_is_named_with_what_changed() -> None:
@@ -59,9 +86,20 @@ def test_a_field_whose_stored_value_may_no_longer_fit_is_named_with_what_changed
 
 def test_missing_traits_mean_their_defaults() -> None:
     plain = {"name": "note", "label": "Note"}
-    spelled_out = {"name": "note", "label": "Note", "type": "string", "required": True, "options": []}
+    spelled_out = {
+        "name": "note",
+        "label": "Note",
+        "type": "string",
+        "required": True,
+        "options": [],
+    }
 
-    assert input_changes(Inputs(configurable_fields=[plain]), Inputs(configurable_fields=[spelled_out])) == []
+    assert (
+        input_changes(
+            Inputs(configurable_fields=[plain]), Inputs(configurable_fields=[spelled_out])
+        )
+        == []
+    )
 
 
 def test_a_block_on_a_new_app_needs_a_credential() -> None:
@@ -70,11 +108,16 @@ def test_a_block_on_a_new_app_needs_a_credential() -> None:
     assert input_changes(Inputs(), Inputs(blocks=[BIGCOMMERCE_TRIGGER, shopify])) == [
         "new app 'shopify' needs a credential"
     ]
-    assert input_changes(Inputs(blocks=[BIGCOMMERCE_TRIGGER, shopify]), Inputs()) == []  # dropping one is fine
+    assert (
+        input_changes(Inputs(blocks=[BIGCOMMERCE_TRIGGER, shopify]), Inputs()) == []
+    )  # dropping one is fine
 
 
 def test_every_difference_is_listed() -> None:
-    new = Inputs(blocks=[{"id": "x", "type": "appAction", "app": "netsuite"}], configurable_fields=[{"name": "region", "label": "Region"}])
+    new = Inputs(
+        blocks=[{"id": "x", "type": "appAction", "app": "netsuite"}],
+        configurable_fields=[{"name": "region", "label": "Region"}],
+    )
 
     assert input_changes(Inputs(), new) == [
         "new configurable field 'region'",
@@ -84,12 +127,21 @@ def test_every_difference_is_listed() -> None:
 
 
 def test_apps_of_lists_each_app_once_in_order() -> None:
-    assert apps_of([BIGCOMMERCE_TRIGGER, STREAM, {"app": "shopify"}, {"app": "bigcommerce"}]) == ["bigcommerce", "shopify"]
+    assert apps_of([BIGCOMMERCE_TRIGGER, STREAM, {"app": "shopify"}, {"app": "bigcommerce"}]) == [
+        "bigcommerce",
+        "shopify",
+    ]
 
 
 def test_newest_released_skips_drafts_and_other_users_versions() -> None:
     me, someone = uuid.uuid4(), uuid.uuid4()
-    versions = [Version(1), Version(2), Version(3, "draft"), Version(4, user_id=someone), Version(5, "draft", me)]
+    versions = [
+        Version(1),
+        Version(2),
+        Version(3, "draft"),
+        Version(4, user_id=someone),
+        Version(5, "draft", me),
+    ]
 
     assert newest_released(versions).version == 2
     assert newest_released(versions, me).version == 2
