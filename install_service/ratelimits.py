@@ -23,8 +23,8 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, get_remote_address
 
 from install_service.errors import error_body
-from install_service.installs.pages import USER_TOKEN_HEADER
 from install_service.isvs.dependencies import bearer_token
+from install_service.security.user_tokens import USER_TOKEN_HEADER
 from install_service.settings import Settings
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from install_service.db.transactions import WRITE_OPTION
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -28,10 +30,11 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
-def _begin_immediate(connection: Connection) -> None:
-    """SQLite transactions take the write lock up front, so two writers queue on
-    ``busy_timeout`` instead of one failing with "database is locked" mid-transaction."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection: Connection) -> None:
+    """``BEGIN IMMEDIATE`` for a write transaction (``db.transactions.begin_write``), a
+    deferred ``BEGIN`` otherwise: readers never queue behind the write lock."""
+    write = connection.get_execution_options().get(WRITE_OPTION, True)  # TODO(issue 10): False once every use case calls begin_write
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def sqlalchemy_config(database_url: str) -> SQLAlchemyAsyncConfig:
@@ -56,7 +59,7 @@ def sqlalchemy_config(database_url: str) -> SQLAlchemyAsyncConfig:
     if is_sqlite:
         engine = config.get_engine().sync_engine
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
     return config
 
 

@@ -19,10 +19,9 @@ from install_service.enduser import services
 from install_service.enduser.cors import CORS_ORIGINS_STATE_KEY
 from install_service.errors import Forbidden, NotFound, Unauthorized
 from install_service.ids import parse_id
-from install_service.installs.pages import USER_TOKEN_HEADER
 from install_service.isvs.dependencies import bearer_token
 from install_service.isvs.services import IsvContext, authenticate
-from install_service.security.user_tokens import InvalidUserToken, UserTokens
+from install_service.security.user_tokens import USER_TOKEN_HEADER, InvalidUserToken, UserTokens
 from install_service.settings import Settings
 from install_service.users.dependencies import required_user
 

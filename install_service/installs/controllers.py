@@ -26,9 +26,9 @@ from install_service.db.models import EndUser, Integration, Isv
 from install_service.enduser.dependencies import user_for_token
 from install_service.errors import NotFound, ServiceError, Unauthorized
 from install_service.installs import services, updates
-from install_service.installs.pages import USER_TOKEN_HEADER, error_page, page_headers
+from install_service.installs.pages import error_page, page_headers
 from install_service.security.credential_crypto import CredentialCipher
-from install_service.security.user_tokens import UserTokens
+from install_service.security.user_tokens import USER_TOKEN_HEADER, UserTokens
 from install_service.settings import Settings
 
 TOKEN_PROBLEMS = {

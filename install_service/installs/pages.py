@@ -9,8 +9,6 @@ from litestar.response import Template
 
 from install_service.errors import ServiceError
 
-USER_TOKEN_HEADER = "x-alloy-user-token"  # noqa: S105 (a header name)
-
 
 def page_headers(frame_ancestors: Iterable[str] | None) -> dict[str, str]:
     """Headers for a page that holds a user token in memory.

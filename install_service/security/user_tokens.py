@@ -19,6 +19,7 @@ from install_service.security.keys import KeyRing
 
 ALGORITHM = "EdDSA"
 AUDIENCE = "install-service:user"
+USER_TOKEN_HEADER = "x-alloy-user-token"  # noqa: S105 (the header that carries a user JWT; spec, "End-user API")
 REQUIRED_CLAIMS = ("sub", "isv", "iss", "aud", "iat", "exp", "jti")
 
 

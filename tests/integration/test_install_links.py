@@ -12,9 +12,12 @@ from sqlalchemy import text
 from install_service.db.config import sqlalchemy_config
 from tests.conftest import HOST_ORIGIN, IsvFixture
 from tests.support.db_rows import count
-from tests.support.installs import (
+from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
     ACCESS_TOKEN,
     STORE_HASH,
+    app,
+    bigcommerce,
+    modal_settings,
     new_user,
 )
 from tests.support.receiver import Receiver
@@ -42,7 +45,7 @@ def _finish(client, token: str, access_token: str = ACCESS_TOKEN):
 
 
 async def test_link_url_uses_public_url_and_defaults_to_seven_days(client, isv: IsvFixture) -> None:
-    _, _token, body = await _link(client, isv)
+    _, token, body = await _link(client, isv)
     assert body["url"].startswith("http://testserver.local/embedded-install?integrationId=")
     assert body["linkId"] and body["expiresAt"].endswith("Z")
     evil = await client.get(

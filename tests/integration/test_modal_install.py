@@ -254,7 +254,7 @@ async def test_refused_connection_is_422_with_bigcommerces_reason_and_no_webhook
 async def test_already_installed_shows_so_and_a_second_finish_installs_nothing_more(
     client, isv: IsvFixture, database_url: str, bigcommerce: FakeBigCommerce, receiver: Receiver
 ) -> None:
-    _user_id, token = await new_user(client, isv)
+    user_id, token = await new_user(client, isv)
     assert (await finish_install(client, isv.integration_id, token)).status_code == 200
     receiver.wait_for(1)
 
