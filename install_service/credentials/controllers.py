@@ -7,13 +7,13 @@ from litestar import Controller, delete, get, post
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service.credentials import services
 from install_service.credentials.schemas import (
     CreateCredential,
     CreatedCredential,
     CredentialList,
     CredentialListing,
 )
-from install_service.credentials.services import CredentialService
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
@@ -21,24 +21,20 @@ from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
 
 
-async def provide_credential_service(db_session: AsyncSession) -> CredentialService:
-    return CredentialService(session=db_session)
-
-
 class CredentialsController(Controller):
     """``userId`` in these paths may also be the user's ``username``."""
 
     path = "/users/{user_ref:str}/credentials"
     tags = ["Credentials"]
-    dependencies = {"isv": Provide(provide_isv), "credentials": Provide(provide_credential_service)}
+    dependencies = {"isv": Provide(provide_isv)}
 
     @get("/", summary="List a user's credentials")
     async def list_credentials(
-        self, user_ref: str, isv: IsvContext, credentials: CredentialService
+        self, user_ref: str, isv: IsvContext, db_session: AsyncSession
     ) -> CredentialList:
         """``{"data": [{"credentialId", "app", "name", "createdAt"}]}``, oldest first; no
         field values, secret or not. 404 for an unknown user or another ISV's."""
-        rows = await credentials.list_credentials(isv, user_ref)
+        rows = await services.list_credentials(db_session, isv, user_ref)
         return CredentialList(
             data=[
                 CredentialListing(
@@ -54,7 +50,7 @@ class CredentialsController(Controller):
         user_ref: str,
         data: CreateCredential,
         isv: IsvContext,
-        credentials: CredentialService,
+        db_session: AsyncSession,
         cipher: CredentialCipher,
         http_client: httpx.AsyncClient,
         settings: Settings,
@@ -67,16 +63,23 @@ class CredentialsController(Controller):
         ``validation_error`` (a body that is not ``{"app": str, "data": {str: str}}``).
         Nothing is stored on any error.
         """
-        credential = await credentials.add_credential(
-            isv, user_ref, data.app, data.data, cipher=cipher, client=http_client, settings=settings
+        credential = await services.add_credential(
+            db_session,
+            isv,
+            user_ref,
+            data.app,
+            data.data,
+            cipher=cipher,
+            client=http_client,
+            settings=settings,
         )
         return CreatedCredential(credential_id=str(credential.id))
 
     @delete("/{credential_id:str}", status_code=200, summary="Delete a user's credential")
     async def delete_credential(
-        self, user_ref: str, credential_id: str, isv: IsvContext, credentials: CredentialService
+        self, user_ref: str, credential_id: str, isv: IsvContext, db_session: AsyncSession
     ) -> Success:
         """``{"success": true}``; 404 when the credential is not this user's; 409
         ``credential_in_use`` while an installation uses it."""
-        await credentials.delete_credential(isv, user_ref, credential_id)
+        await services.delete_credential(db_session, isv, user_ref, credential_id)
         return Success()

@@ -12,20 +12,21 @@ import uuid
 from collections.abc import Mapping
 
 import httpx
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
+from install_service import error_codes
 from install_service.catalog import connection_test
 from install_service.catalog.connectors import App, load_apps, validate_values
 from install_service.db.models import Credential, EndUser, Installation
+from install_service.db.transactions import end_read, write_transaction
 from install_service.errors import Conflict, InvalidInput, NotFound
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
-from install_service.users.services import UserService
+from install_service.users.services import get_user
 
 
 def build_credential(
@@ -66,94 +67,101 @@ def checked_values(app_key: str, data: Mapping[str, str]) -> tuple[App, dict[str
     app = load_apps().get(app_key)
     if app is None:
         known = ", ".join(sorted(load_apps()))
-        raise InvalidInput(f"Unknown app {app_key!r}; the apps are: {known}", code="unknown_app")
+        raise InvalidInput(
+            f"Unknown app {app_key!r}; the apps are: {known}", code=error_codes.UNKNOWN_APP
+        )
     unknown = sorted(set(data) - {f.name for f in app.fields})
     if unknown:
         raise InvalidInput(
             f"{app.name} has no field(s) {', '.join(unknown)}; its fields are: "
             f"{', '.join(f.name for f in app.fields)}",
-            code="unknown_field",
+            code=error_codes.UNKNOWN_FIELD,
         )
     values = {f.name: (data.get(f.name) or "").strip() for f in app.fields}
     problems = validate_values(app, values)
     if problems:
         raise InvalidInput(
             "; ".join(f"{name}: {message}" for name, message in problems.items()),
-            code="invalid_credential",
+            code=error_codes.INVALID_CREDENTIAL,
         )
     return app, values
 
 
-class CredentialService(SQLAlchemyAsyncRepositoryService[Credential]):
-    """Credentials of one ISV environment's end users; every query is scoped to the user."""
+async def list_credentials(
+    session: AsyncSession, ctx: IsvContext, user_ref: str
+) -> list[Credential]:
+    """The user's credentials, oldest first.
 
-    class Repo(SQLAlchemyAsyncRepository[Credential]):
-        model_type = Credential
+    Raises:
+        NotFound: no such user in this ISV environment (404).
+    """
+    user = await get_user(session, ctx, user_ref)
+    query = select(Credential).where(Credential.user_id == user.id).order_by(Credential.created_at)
+    return list(await session.scalars(query))
 
-    repository_type = Repo
 
-    async def list_credentials(self, ctx: IsvContext, user_ref: str) -> list[Credential]:
-        """The user's credentials, oldest first.
+async def add_credential(
+    session: AsyncSession,
+    ctx: IsvContext,
+    user_ref: str,
+    app_key: str,
+    data: Mapping[str, str],
+    *,
+    cipher: CredentialCipher,
+    client: httpx.AsyncClient,
+    settings: Settings,
+) -> Credential:
+    """Check ``data`` (see :func:`checked_values`), make the app's connection test, then
+    store the credential in one transaction. No transaction is open while the app is
+    called, so no database lock is held while waiting for it.
 
-        Raises:
-            NotFound: no such user in this ISV environment (404).
-        """
-        user = await self._user(ctx, user_ref)
-        return list(
-            await self.list(Credential.user_id == user.id, order_by=[Credential.created_at.asc()])
+    Raises:
+        NotFound: no such user in this ISV environment (404).
+        InvalidInput: see :func:`checked_values`; or the app refused the values or could
+            not be reached (``connection_failed``, with the app's own reason) (422).
+    """
+    user = await get_user(session, ctx, user_ref)
+    app, values = checked_values(app_key, data)
+    await end_read(session)  # hold nothing while the app answers
+    result = await connection_test.test_connection(
+        app, values, api_base=settings.api_base_for(app.key), client=client
+    )
+    if not result.ok:
+        raise InvalidInput(
+            result.reason or f"{app.name} refused these credentials.",
+            code=error_codes.CONNECTION_FAILED,
         )
+    async with write_transaction(session):
+        user = await get_user(session, ctx, str(user.id))  # still there?
+        credential = build_credential(ctx.isv.id, user, app, values, cipher)
+        session.add(credential)
+    return credential
 
-    async def add_credential(
-        self,
-        ctx: IsvContext,
-        user_ref: str,
-        app_key: str,
-        data: Mapping[str, str],
-        *,
-        cipher: CredentialCipher,
-        client: httpx.AsyncClient,
-        settings: Settings,
-    ) -> Credential:
-        """Check ``data`` (see :func:`checked_values`), make the app's connection test, then
-        store the credential (committed by the request's transaction handler).
 
-        The transaction is ended before the app is called, so no database lock is held
-        while waiting for it.
+async def delete_credential(
+    session: AsyncSession, ctx: IsvContext, user_ref: str, credential_id: str
+) -> None:
+    """Delete one of the user's credentials.
 
-        Raises:
-            NotFound: no such user in this ISV environment (404).
-            InvalidInput: see :func:`checked_values`; or the app refused the values or could
-                not be reached (``connection_failed``, with the app's own reason) (422).
-        """
-        user = await self._user(ctx, user_ref)
-        app, values = checked_values(app_key, data)
-        await self.repository.session.commit()
-        result = await connection_test.test_connection(
-            app, values, api_base=settings.api_base_for(app.key), client=client
-        )
-        if not result.ok:
-            raise InvalidInput(
-                result.reason or f"{app.name} refused these credentials.", code="connection_failed"
-            )
-        return await self.create(build_credential(ctx.isv.id, user, app, values, cipher))
-
-    async def delete_credential(self, ctx: IsvContext, user_ref: str, credential_id: str) -> None:
-        """Delete one of the user's credentials.
-
-        Raises:
-            NotFound: no such user, or the credential is not this user's (404).
-            Conflict: an installation still uses it (``credential_in_use``, 409); uninstall
-                it first. Deactivated installations count too: they keep their credential
-                so that they can be reactivated.
-        """
-        user = await self._user(ctx, user_ref)
+    Raises:
+        NotFound: no such user, or the credential is not this user's (404).
+        Conflict: an installation still uses it (``credential_in_use``, 409); uninstall
+            it first. Deactivated installations count too: they keep their credential
+            so that they can be reactivated.
+    """
+    async with write_transaction(session):
+        user = await get_user(session, ctx, user_ref)
         parsed = parse_id(credential_id)
-        credential = parsed and await self.get_one_or_none(
-            Credential.id == parsed, Credential.user_id == user.id, Credential.isv_id == ctx.isv.id
+        credential = parsed and await session.scalar(
+            select(Credential).where(
+                Credential.id == parsed,
+                Credential.user_id == user.id,
+                Credential.isv_id == ctx.isv.id,
+            )
         )
         if not credential:
-            raise NotFound("Credential not found", code="credential_not_found")
-        installation = await self.repository.session.scalar(
+            raise NotFound("Credential not found", code=error_codes.CREDENTIAL_NOT_FOUND)
+        installation = await session.scalar(
             select(Installation).where(Installation.credential_id == credential.id).limit(1)
         )
         if installation is not None:
@@ -161,9 +169,6 @@ class CredentialService(SQLAlchemyAsyncRepositoryService[Credential]):
             raise Conflict(
                 f"The {state} installation of {installation.integration.name} uses this "
                 "credential; uninstall it first",
-                code="credential_in_use",
+                code=error_codes.CREDENTIAL_IN_USE,
             )
-        await self.delete(credential.id)
-
-    async def _user(self, ctx: IsvContext, user_ref: str) -> EndUser:
-        return await UserService(session=self.repository.session).get_user(ctx, user_ref)
+        await session.execute(delete(Credential).where(Credential.id == credential.id))

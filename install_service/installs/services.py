@@ -1,23 +1,24 @@
-"""Installing an integration for an end user: the rules behind the modal and Alloy Link.
+"""Installing an integration for an end user: the use cases behind the modal and Alloy Link.
 
-The install itself is one transaction: the credential, the installation with its
-per-user workflow copies, and the webhook outbox row commit together or not at all.
+Both front doors resolve a ``Target`` (who installs what: from the modal's user JWT, or
+from an install link in ``links.services``) and then call the same use cases here:
+``show_step`` for the form and ``finish_install`` for Finish Installation. The install
+itself is one transaction: the credential, the installation with its per-user workflow
+copies and the webhook outbox row commit together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
-from install_service.catalog.connectors import App, validate_values
-from install_service.catalog.services import app_for, installation_for
+from install_service.catalog import connection_test
 from install_service.credentials.services import build_credential
 from install_service.db.models import (
     EndUser,
@@ -25,39 +26,23 @@ from install_service.db.models import (
     InstalledWorkflow,
     Integration,
     Isv,
-    WorkflowVersion,
 )
-from install_service.errors import InvalidInput, NotFound, ServiceError
+from install_service.db.transactions import end_read, write_transaction
+from install_service.errors import Unauthorized
+from install_service.installs.plans import FormErrors, InstallPlan, check_form, plan_install
+from install_service.installs.state import ModalState
+from install_service.installs.targets import (
+    BeforeCommit,
+    Target,
+    TargetSource,
+    authenticate,
+    load_target,
+)
+from install_service.installs.updates import plan_update
 from install_service.security.credential_crypto import CredentialCipher
+from install_service.security.user_tokens import UserTokens
+from install_service.settings import Settings
 from install_service.webhooks.outbox import INSTALLATION_COMPLETED, enqueue
-from install_service.workflows.versions import newest_released
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedWorkflow:
-    workflow_id: str
-    name: str
-    version: WorkflowVersion
-    from_version: int | None = None  # the version the user runs now (update mode)
-
-
-@dataclass(frozen=True, slots=True)
-class InstallPlan:
-    """What finishing the install would create, and what the end user must enter."""
-
-    isv: Isv
-    user: EndUser
-    integration: Integration
-    app: App
-    workflows: tuple[PlannedWorkflow, ...]
-    configurable_fields: tuple[dict[str, Any], ...]  # the ones the end user is asked for
-    existing: Installation | None
-    ask_credentials: bool = True  # False: an update that keeps the installation's credential
-    update: bool = False  # moving installed workflows to newer versions (``Alloy.update``)
-
-    @property
-    def workflow_ids(self) -> list[str]:
-        return [w.workflow_id for w in self.workflows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,87 +52,130 @@ class InstallResult:
     created: bool  # False when a concurrent identical request had already installed it
 
 
-@dataclass(slots=True)
-class FormErrors(Exception):
-    """Field-level problems to show inline: {field name: message}, plus a form-wide one."""
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What the modal shows now: the form for ``plan`` (with the inline ``errors`` and the
+    non-secret ``values`` of a refused Finish), "already installed", or, once installed,
+    ``installed``."""
 
-    fields: dict[str, str] = field(default_factory=dict)
-    summary: str = ""
+    plan: InstallPlan
+    already_installed: bool = False
+    errors: FormErrors | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    installed: InstallResult | None = None
 
 
-async def plan_install(
-    session: AsyncSession,
-    *,
-    user: EndUser,
-    integration: Integration,
-    workflow_ids: list[str] | None = None,
+@dataclass(frozen=True, slots=True)
+class ModalPage:
+    """``GET /forge-install``: the integration and ISV, and the first step, or None while
+    the page waits for the token by postMessage, or the token ``problem``."""
+
+    integration: Integration
+    isv: Isv
+    step: Step | None = None
+    problem: Unauthorized | None = None
+
+
+async def plan_for(
+    session: AsyncSession, state: ModalState, user: EndUser, integration: Integration
 ) -> InstallPlan:
-    """The workflows to install (all of the integration's, or the given subset), each at
-    its newest released version for this user (a released user-specific version from the
-    Installation Manager counts).
-
-    Raises:
-        NotFound: a workflow id is not part of the integration.
-        InvalidInput: nothing released to install yet.
-    """
-    wanted = integration.workflows
-    if workflow_ids:
-        by_id = {str(w.id): w for w in integration.workflows}
-        missing = [w for w in workflow_ids if w not in by_id]
-        if missing:
-            raise NotFound("Workflow not found", code="workflow_not_found")
-        wanted = [by_id[w] for w in workflow_ids]
-    planned = tuple(
-        PlannedWorkflow(str(w.id), w.name, latest)
-        for w in wanted
-        if (latest := newest_released(w.versions, user.id)) is not None
-    )
-    if not planned:
-        raise InvalidInput(
-            f"{integration.name} has no released workflow to install yet", code="nothing_released"
+    """The install plan, or in update mode (``operation=update``) the update plan."""
+    if state.operation == "update":
+        return await plan_update(
+            session,
+            user=user,
+            integration=integration,
+            workflow_ids=state.workflow_ids,
+            version_ids=state.version_ids,
         )
-    seen: dict[str, dict[str, Any]] = {}
-    for item in planned:
-        for spec in item.version.configurable_fields:
-            seen.setdefault(spec["name"], spec)
-    isv = await session.get(Isv, integration.isv_id)
-    return InstallPlan(
-        isv=isv,
-        user=user,
-        integration=integration,
-        app=app_for(integration),
-        workflows=planned,
-        configurable_fields=tuple(seen.values()),
-        existing=await installation_for(session, user, integration),
+    return await plan_install(
+        session, user=user, integration=integration, workflow_ids=state.workflow_ids or None
     )
 
 
-def check_form(plan: InstallPlan, form: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Split and validate submitted values into (credential values, configuration).
+async def _step(
+    session: AsyncSession,
+    target: Target,
+    errors: FormErrors | None = None,
+    values: Mapping[str, str] | None = None,
+) -> Step:
+    plan = await plan_for(session, target.state, target.user, target.integration)
+    already = plan.existing is not None and not target.state.reinstall
+    return Step(plan, already, errors, values or {})
+
+
+async def open_modal(
+    session: AsyncSession, user_tokens: UserTokens, state: ModalState, token: str | None, *,
+    handshake: bool,
+) -> ModalPage:  # fmt: skip
+    """The modal page: with ``handshake`` (our SDK hands the token over by postMessage)
+    only the integration and its ISV; otherwise the first step for the user of ``token``,
+    or the token's problem to show.
 
     Raises:
-        FormErrors: a required value is empty or a value has the wrong form.
+        NotFound: no such integration (``load_target``).
     """
-    credentials = {
-        f.name: (form.get(f.name) or "").strip() for f in plan.app.fields if plan.ask_credentials
-    }
-    errors = validate_values(plan.app, credentials) if plan.ask_credentials else {}
-    configuration: dict[str, str] = {}
-    for spec in plan.configurable_fields:
-        name, value = spec["name"], (form.get(f"config.{spec['name']}") or "").strip()
-        key = f"config.{name}"
-        if not value and spec.get("required", True):
-            errors[key] = f"Enter {spec['label'].lower()}"
-        elif (
-            value and spec.get("type") == "url" and urlsplit(value).scheme not in {"http", "https"}
-        ):
-            errors[key] = "Enter a full URL starting with https://"
-        elif value and spec.get("type") == "select" and value not in spec.get("options", []):
-            errors[key] = "Choose one of the listed options"
-        configuration[name] = value
-    if errors:
-        raise FormErrors(errors, "Check the highlighted fields.")
-    return credentials, configuration
+    integration, isv = await load_target(session, state.integration_id, state.workflow_ids)
+    if handshake:
+        return ModalPage(integration, isv)
+    try:
+        user = await authenticate(session, user_tokens, token, isv)
+    except Unauthorized as problem:
+        return ModalPage(integration, isv, problem=problem)
+    return ModalPage(integration, isv, await _step(session, Target(isv, user, integration, state)))
+
+
+async def show_step(session: AsyncSession, source: TargetSource) -> tuple[Target, Step]:
+    """The current step for the target ``source`` resolves (its errors propagate)."""
+    target = await source(session)
+    return target, await _step(session, target)
+
+
+async def finish_install(
+    session: AsyncSession,
+    source: TargetSource,
+    form: Mapping[str, str],
+    *,
+    settings: Settings,
+    cipher: CredentialCipher,
+    http_client: httpx.AsyncClient,
+) -> tuple[Target, Step]:
+    """Finish Installation, for the modal and for Alloy Link: validate ``form`` (field
+    name → value; configurable fields as ``config.<name>``), test the connection with the
+    app (no transaction open meanwhile), then install in one transaction.
+
+    Returns the target and the step to show: ``installed`` set on success; the form again
+    with ``errors`` (and the non-secret values) when a value or the connection test was
+    refused; "already installed" when there is nothing to do.
+
+    Raises:
+        NotFound, Unauthorized: from ``source``.
+        ServiceError: whatever ``target.before_commit`` raises (nothing is installed).
+    """
+    target = await source(session)
+    plan = await plan_for(session, target.state, target.user, target.integration)
+    if plan.existing is not None and not target.state.reinstall:
+        return target, Step(plan, already_installed=True)
+    values = {f.name: form.get(f.name, "") for f in plan.app.fields if not f.secret}
+    values |= {k: v for k, v in form.items() if k.startswith("config.")}
+    try:
+        credentials, configuration = check_form(plan, form)
+        await end_read(session)  # hold no database lock while the app is called
+        if plan.ask_credentials:
+            result = await connection_test.test_connection(
+                plan.app,
+                credentials,
+                api_base=settings.api_base_for(plan.app.key),
+                client=http_client,
+            )
+            if not result.ok:
+                raise FormErrors({}, result.reason or f"{plan.app.name} refused these credentials.")
+    except FormErrors as errors:
+        return target, await _step(session, target, errors, values)
+    installed = await install(
+        session, plan, credentials, configuration, cipher, before_commit=target.before_commit
+    )
+    return target, Step(plan, installed=installed)
 
 
 async def install(
@@ -157,16 +185,46 @@ async def install(
     configuration: Mapping[str, str],
     cipher: CredentialCipher,
     *,
-    before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> InstallResult:
     """Store the credential, the installation (or its update) and the webhook outbox row in
-    one transaction, and commit it. A concurrent duplicate gets the winner's installation
-    back with ``created=False`` and sends no second webhook. An update plan that asks no
-    credentials keeps the installation's credential; ``configuration`` is merged over the
+    one transaction. A concurrent duplicate gets the winner's installation back with
+    ``created=False`` and sends no second webhook. An update plan that asks no credentials
+    keeps the installation's credential; ``configuration`` is merged over the
     installation's.
 
     ``before_commit`` runs last inside the transaction (Alloy Link claims its link there);
     whatever it raises rolls everything back and propagates."""
+    try:
+        async with write_transaction(session):
+            installation = _stage_installation(session, plan, credentials, configuration, cipher)
+            if before_commit is not None:
+                await before_commit(session)
+    except IntegrityError:
+        # The rollback expired every loaded object; reload the ones callers render (their
+        # attributes would otherwise lazy-load outside the async context: MissingGreenlet).
+        for loaded in (plan.isv, plan.user, plan.integration):
+            await session.refresh(loaded)
+        winner = await session.scalar(
+            select(Installation).where(
+                Installation.user_id == plan.user.id,
+                Installation.integration_id == plan.integration.id,
+            )
+        )
+        if winner is None:
+            raise
+        return InstallResult(winner, plan.workflow_ids, created=False)
+    return InstallResult(installation, plan.workflow_ids, created=True)
+
+
+def _stage_installation(
+    session: AsyncSession,
+    plan: InstallPlan,
+    credentials: Mapping[str, str],
+    configuration: Mapping[str, str],
+    cipher: CredentialCipher,
+) -> Installation:
+    """Add the credential, the installation or its changes, and the outbox row."""
     installation = plan.existing
     if installation is not None and not plan.ask_credentials:
         credential_id = installation.credential_id
@@ -213,26 +271,4 @@ async def install(
             "success": True,
         },
     )
-    try:
-        if before_commit is not None:
-            await before_commit(session)
-        await session.commit()
-    except ServiceError:
-        await session.rollback()
-        raise
-    except IntegrityError:
-        await session.rollback()
-        # A rollback expires every loaded object; reload the ones callers render (their
-        # attributes would otherwise lazy-load outside the async context: MissingGreenlet).
-        for loaded in (plan.isv, plan.user, plan.integration):
-            await session.refresh(loaded)
-        winner = await session.scalar(
-            select(Installation).where(
-                Installation.user_id == plan.user.id,
-                Installation.integration_id == plan.integration.id,
-            )
-        )
-        if winner is None:
-            raise
-        return InstallResult(winner, plan.workflow_ids, created=False)
-    return InstallResult(installation, plan.workflow_ids, created=True)
+    return installation

@@ -2,7 +2,7 @@
 
 The hosted page (``GET /embedded-install``) is never framed (``frame-ancestors 'none'``),
 and GET/HEAD change nothing: the first screen names the ISV and the integration and asks
-for **Continue**. The steps after it are the modal's own templates and install flow.
+for **Continue**. The steps after it are the modal's own templates and install use cases.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from install_service.catalog.services import get_integration
-from install_service.errors import InvalidInput, ServiceError
-from install_service.installs.controllers import ModalState, finish_install, render_step
+from install_service.errors import ServiceError
+from install_service.installs import services as installs
+from install_service.installs.controllers import finished_response, last_values, step_context
 from install_service.installs.pages import error_page, page_headers
+from install_service.installs.targets import Target
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.links import services
@@ -30,9 +31,9 @@ from install_service.links.tokens import LinkTokens
 from install_service.responses import Success
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
-from install_service.users.services import UserService
 
 HOSTED = page_headers(None)
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 class LinksController(Controller):
@@ -60,16 +61,11 @@ class LinksController(Controller):
     ) -> InstallUrl:
         """``{"url", "linkId", "expiresAt"}``; ``expiresIn`` seconds (default 604800, at most
         30 days, else 422); ``redirectUrl`` must be on an allowed origin (else 422)."""
-        user_ref, integration_id = user_ref or user_query, integration_id or integration_query
-        if not user_ref or not integration_id:
-            raise InvalidInput("userId and integrationId are required")
-        user = await UserService(session=db_session).get_user(isv, user_ref)
-        integration = await get_integration(db_session, isv.isv.id, integration_id)
-        link, url = await services.create_link(
+        link, url = await services.generate_link(
             db_session,
             isv,
-            user,
-            integration,
+            user_ref or user_query,
+            integration_id or integration_query,
             tokens=link_tokens,
             public_url=settings.public_url,
             expires_in_s=expires_in,
@@ -81,7 +77,6 @@ class LinksController(Controller):
     async def list_links(
         self, user_ref: str, isv: IsvContext, db_session: AsyncSession
     ) -> LinkList:
-        user = await UserService(session=db_session).get_user(isv, user_ref)
         now = datetime.now(UTC)
         return LinkList(
             data=[
@@ -95,7 +90,7 @@ class LinksController(Controller):
                     completed_at=link.completed_at,
                     revoked_at=link.revoked_at,
                 )
-                for link in await services.list_links(db_session, user)
+                for link in await services.list_links(db_session, isv, user_ref)
             ]
         )
 
@@ -118,26 +113,20 @@ class HostedInstallController(Controller):
     ) -> Template:
         """Names the ISV and the integration and offers Continue; changes nothing (GET, HEAD)."""
         opened = await services.open_link(db_session, link_tokens, token)
-        return Template("links/page.html", context=_context(opened, token), headers=HOSTED)
+        context = _context(opened.isv, opened.integration, opened.link.redirect_url, token)
+        return Template("links/page.html", context=context, headers=HOSTED)
 
     @post("/continue", status_code=200)
     async def proceed(
-        self,
-        db_session: AsyncSession,
-        link_tokens: LinkTokens,
-        settings: Settings,
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        self, db_session: AsyncSession, link_tokens: LinkTokens, settings: Settings, data: FormData
     ) -> Template:
         """A person pressed Continue: record it and show the install form."""
-        opened = await services.open_link(db_session, link_tokens, data.get("token"))
-        await services.mark_opened(db_session, opened.link)
-        state = ModalState(str(opened.integration.id), [], None, False, False, None)
-        context = await render_step(db_session, state, opened.user, opened.integration, settings)
-        return Template(
-            "modal/_step.html",
-            context=context | _context(opened, data.get("token")),
-            headers=HOSTED,
+        token = last_values(data).get("token")
+        target, step = await installs.show_step(
+            db_session, services.link_target(link_tokens, token, continued=True)
         )
+        context = step_context(step, target.state, settings) | _target_context(target, token)
+        return Template("modal/_step.html", context=context, headers=HOSTED)
 
     @post("/install", status_code=200)
     async def finish(
@@ -147,36 +136,36 @@ class HostedInstallController(Controller):
         settings: Settings,
         cipher: CredentialCipher,
         http_client: httpx.AsyncClient,
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormData,
     ) -> Template:
         """Finish Installation; the link is claimed in the installation's own transaction."""
-        form = {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items()}
-        opened = await services.open_link(db_session, link_tokens, form.get("token"))
-        link_id = opened.link.id
-        state = ModalState(str(opened.integration.id), [], None, True, False, None)
-        return await finish_install(
+        form = last_values(data)
+        token = form.get("token")
+        target, step = await installs.finish_install(
             db_session,
-            state,
-            opened.user,
-            opened.integration,
+            services.link_target(link_tokens, token),
             form,
             settings=settings,
             cipher=cipher,
             http_client=http_client,
-            headers=HOSTED,
-            extra=_context(opened, form.get("token")),
-            before_commit=lambda session: services.claim(session, link_id),
         )
+        extra = _target_context(target, token)
+        return finished_response(step, target.state, settings, HOSTED, extra)
 
 
-def _context(opened: services.OpenedLink, token: str | None) -> dict[str, Any]:
+def _target_context(target: Target, token: str | None) -> dict[str, Any]:
+    redirect_url = target.link.redirect_url if target.link else None
+    return _context(target.isv, target.integration, redirect_url, token)
+
+
+def _context(isv: Any, integration: Any, redirect_url: str | None, token: str | None) -> dict:
     return {
-        "isv": opened.isv,
-        "integration": opened.integration,
+        "isv": isv,
+        "integration": integration,
         "link_token": token,
         "hosted": True,
         "form_action": "/embedded-install/install",
-        "redirect_url": opened.link.redirect_url,
+        "redirect_url": redirect_url,
     }
 
 

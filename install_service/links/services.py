@@ -15,11 +15,17 @@ from urllib.parse import urlencode, urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
+from install_service.catalog.services import get_integration
 from install_service.db.models import EndUser, InstallLink, Integration, Isv
+from install_service.db.transactions import write_transaction
 from install_service.errors import Gone, InvalidInput, NotFound, ServiceError
 from install_service.ids import parse_id
+from install_service.installs.state import ModalState
+from install_service.installs.targets import Target, TargetSource
 from install_service.isvs.services import IsvContext
 from install_service.links.tokens import MAX_AGE_S, InvalidLinkToken, LinkTokens
+from install_service.users.services import get_user
 
 DEFAULT_EXPIRES_IN_S = 7 * 24 * 3600  # Alloy Link's default: 7 days
 
@@ -27,7 +33,7 @@ DEFAULT_EXPIRES_IN_S = 7 * 24 * 3600  # Alloy Link's default: 7 days
 class BadLink(ServiceError):
     """The link token is not one of ours (tampered, other purpose, retired key)."""
 
-    status_code, code = 400, "invalid_link"
+    status_code, code = 400, error_codes.INVALID_LINK
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +60,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-async def create_link(
+async def generate_link(
     session: AsyncSession,
     ctx: IsvContext,
-    user: EndUser,
-    integration: Integration,
+    user_ref: str | None,
+    integration_id: str | None,
     *,
     tokens: LinkTokens,
     public_url: str,
@@ -66,28 +72,35 @@ async def create_link(
     redirect_url: str | None,
     now: datetime | None = None,
 ) -> tuple[InstallLink, str]:
-    """A new link and its URL, built from ``public_url`` (never from the request's Host).
+    """A new install link for the user (``userId`` or username) and integration, and its
+    URL, built from ``public_url`` (never from the request's Host). ``expires_in_s``
+    defaults to 604800 (7 days, Alloy Link's default).
 
     Raises:
-        InvalidInput: ``expires_in_s`` not in 1 s .. 30 days, or ``redirect_url`` not on
-            one of the ISV's allowed origins.
+        InvalidInput: no user or integration named, ``expires_in_s`` not in 1 s .. 30
+            days, or ``redirect_url`` not on one of the ISV's allowed origins (422).
+        NotFound: no such user or integration in this ISV environment (404).
     """
+    if not user_ref or not integration_id:
+        raise InvalidInput("userId and integrationId are required")
     expires_in_s = DEFAULT_EXPIRES_IN_S if expires_in_s is None else expires_in_s
     if not 0 < expires_in_s <= MAX_AGE_S:
         raise InvalidInput(f"expiresIn must be between 1 and {MAX_AGE_S} seconds (30 days)")
     if redirect_url and _origin(redirect_url) not in ctx.isv.allowed_origins:
         raise InvalidInput("redirectUrl must be on one of your allowed origins")
     now = now or datetime.now(UTC)
-    link = InstallLink(
-        id=uuid.uuid4(),
-        isv_id=ctx.isv.id,
-        user_id=user.id,
-        integration_id=integration.id,
-        expires_at=now + timedelta(seconds=expires_in_s),
-        redirect_url=redirect_url or None,
-    )
-    session.add(link)
-    await session.flush()
+    async with write_transaction(session):
+        user = await get_user(session, ctx, user_ref)
+        integration = await get_integration(session, ctx.isv.id, integration_id)
+        link = InstallLink(
+            id=uuid.uuid4(),
+            isv_id=ctx.isv.id,
+            user_id=user.id,
+            integration_id=integration.id,
+            expires_at=now + timedelta(seconds=expires_in_s),
+            redirect_url=redirect_url or None,
+        )
+        session.add(link)
     query = urlencode({"integrationId": str(integration.id), "token": tokens.sign(str(link.id))})
     return link, f"{public_url}/embedded-install?{query}"
 
@@ -114,16 +127,18 @@ async def open_link(
     status = link_status(link, now or datetime.now(UTC))
     if status == "completed":
         raise Gone(
-            "This install link was already used: the integration is installed.", code="link_used"
+            "This install link was already used: the integration is installed.",
+            code=error_codes.LINK_USED,
         )
     if status == "revoked":
         raise Gone(
             f"This install link was withdrawn by {isv.name}. Ask them for a new link.",
-            code="link_revoked",
+            code=error_codes.LINK_REVOKED,
         )
     if status == "expired":
         raise Gone(
-            f"This install link has expired, ask {isv.name} for a new link.", code="link_expired"
+            f"This install link has expired, ask {isv.name} for a new link.",
+            code=error_codes.LINK_EXPIRED,
         )
     user = await session.get(EndUser, link.user_id)
     integration = await session.get(Integration, link.integration_id)
@@ -160,11 +175,45 @@ async def claim(session: AsyncSession, link_id: uuid.UUID, now: datetime | None 
     )
     if result.rowcount != 1:
         raise Gone(
-            "This install link was already used: the integration is installed.", code="link_used"
+            "This install link was already used: the integration is installed.",
+            code=error_codes.LINK_USED,
         )
 
 
-async def list_links(session: AsyncSession, user: EndUser) -> list[InstallLink]:
+def link_target(tokens: LinkTokens, token: str | None, *, continued: bool = False) -> TargetSource:
+    """The hosted page's target: the link's user and integration (errors as ``open_link``).
+
+    ``continued``: a person pressed Continue (recorded once, see ``mark_opened``). The
+    target claims the link in the install's own transaction (``claim``)."""
+
+    async def resolve(session: AsyncSession) -> Target:
+        opened = await open_link(session, tokens, token)
+        if continued and opened.link.first_opened_at is None:
+            async with write_transaction(session):
+                await mark_opened(session, opened.link)
+        link_id = opened.link.id
+
+        async def claim_link(session: AsyncSession) -> None:
+            await claim(session, link_id)
+
+        # Continue shows what is there ("already installed", say); Finish installs even
+        # over an earlier installation: the ISV sent this link to have it done.
+        state = ModalState(integration_id=str(opened.integration.id), always_show=not continued)
+        return Target(
+            opened.isv, opened.user, opened.integration, state, before_commit=claim_link,
+            link=opened.link,
+        )  # fmt: skip
+
+    return resolve
+
+
+async def list_links(session: AsyncSession, ctx: IsvContext, user_ref: str) -> list[InstallLink]:
+    """The user's install links, newest first.
+
+    Raises:
+        NotFound: no such user in this ISV environment (404).
+    """
+    user = await get_user(session, ctx, user_ref)
     query = (
         select(InstallLink)
         .where(InstallLink.user_id == user.id)
@@ -176,12 +225,17 @@ async def list_links(session: AsyncSession, user: EndUser) -> list[InstallLink]:
 async def revoke(
     session: AsyncSession, ctx: IsvContext, link_id: str, now: datetime | None = None
 ) -> InstallLink:
-    """Raises NotFound for an unknown id or another ISV's (or environment's) link."""
-    parsed = parse_id(link_id)
-    link = parsed and await session.get(InstallLink, parsed)
-    user = link and await session.get(EndUser, link.user_id)
-    if not link or link.isv_id != ctx.isv.id or user.environment != ctx.environment:
-        raise NotFound("Link not found", code="link_not_found")
-    if link.revoked_at is None and link.completed_at is None:
-        link.revoked_at = now or datetime.now(UTC)
+    """Revoke a link that is neither used nor revoked yet (revoking again changes nothing).
+
+    Raises:
+        NotFound: unknown id, or another ISV's (or environment's) link (404).
+    """
+    async with write_transaction(session):
+        parsed = parse_id(link_id)
+        link = parsed and await session.get(InstallLink, parsed)
+        user = link and await session.get(EndUser, link.user_id)
+        if not link or link.isv_id != ctx.isv.id or user.environment != ctx.environment:
+            raise NotFound("Link not found", code=error_codes.LINK_NOT_FOUND)
+        if link.revoked_at is None and link.completed_at is None:
+            link.revoked_at = now or datetime.now(UTC)
     return link

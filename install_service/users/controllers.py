@@ -14,6 +14,7 @@ from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
 from install_service.security.user_tokens import UserTokens
+from install_service.users import services
 from install_service.users.pagination import page_size
 from install_service.users.schemas import (
     BatchCreated,
@@ -27,11 +28,6 @@ from install_service.users.schemas import (
     UserList,
     UserToken,
 )
-from install_service.users.services import UserService
-
-
-async def provide_user_service(db_session: AsyncSession) -> UserService:
-    return UserService(session=db_session)
 
 
 def _user(row: EndUser) -> User:
@@ -48,25 +44,24 @@ class UsersController(Controller):
     ``userId`` (``user_ref``), the username works too."""
 
     tags = ["Users"]
-    # Not "users": Litestar would take a bad body field "users" for a failed dependency (500).
-    dependencies = {"isv": Provide(provide_isv), "user_service": Provide(provide_user_service)}
+    dependencies = {"isv": Provide(provide_isv)}
 
     @post("/users", summary="Create a user")
     async def create_user(
-        self, data: CreateUser, isv: IsvContext, user_service: UserService
+        self, data: CreateUser, isv: IsvContext, db_session: AsyncSession
     ) -> CreatedUser:
         """201 ``{"userId"}``; 409 when the username exists; 422 without a username."""
-        user = await user_service.create_user(isv, data.username, data.full_name)
+        user = await services.create_user(db_session, isv, data.username, data.full_name)
         return CreatedUser(user_id=str(user.id))
 
     @post("/users/batch", summary="Create many users")
     async def create_users(
-        self, data: CreateUsers, isv: IsvContext, user_service: UserService
+        self, data: CreateUsers, isv: IsvContext, db_session: AsyncSession
     ) -> BatchResult:
         """201 with the users created and, in ``errors``, each username refused (taken, or
         repeated in the batch); 422 for no users, over 1000, or an invalid entry."""
-        batch = await user_service.create_users(
-            isv, [(u.username, u.full_name) for u in data.users]
+        batch = await services.create_users(
+            db_session, isv, [(u.username, u.full_name) for u in data.users]
         )
         return BatchResult(
             data=[BatchCreated(user_id=str(u.id), username=u.username) for u in batch.created],
@@ -77,42 +72,41 @@ class UsersController(Controller):
     async def list_users(
         self,
         isv: IsvContext,
-        user_service: UserService,
+        db_session: AsyncSession,
         limit: Annotated[str | None, QueryParameter(name="limit")] = None,
         cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
     ) -> UserList:
         """``{"data", "nextCursor"}``, oldest first; ``limit`` 1 to 1000 (default 100, else
         422); pass ``nextCursor`` back as ``cursor`` for the next page (null on the last)."""
-        page = await user_service.list_users(isv, limit=page_size(limit), cursor=cursor)
+        page = await services.list_users(db_session, isv, limit=page_size(limit), cursor=cursor)
         return UserList(data=[_user(u) for u in page.users], next_cursor=page.next_cursor)
 
     @get("/users/{user_ref:str}", summary="Get a user")
-    async def get_user(self, user_ref: str, isv: IsvContext, user_service: UserService) -> User:
+    async def get_user(self, user_ref: str, isv: IsvContext, db_session: AsyncSession) -> User:
         """``user_ref`` is the ``userId`` or the ``username``."""
-        return _user(await user_service.get_user(isv, user_ref))
+        return _user(await services.get_user(db_session, isv, user_ref))
 
     @put("/users/{user_ref:str}", summary="Update a user")
     async def update_user(
-        self, user_ref: str, data: UpdateUser, isv: IsvContext, user_service: UserService
+        self, user_ref: str, data: UpdateUser, isv: IsvContext, db_session: AsyncSession
     ) -> User:
         """The changed user; 409 when the new username is taken, 422 for an empty one."""
-        user = await user_service.update_user(
-            isv, user_ref, username=data.username, full_name=data.full_name
+        user = await services.update_user(
+            db_session, isv, user_ref, username=data.username, full_name=data.full_name
         )
         return _user(user)
 
     @delete("/users/{user_ref:str}", status_code=200, summary="Delete a user")
     async def delete_user(
-        self, user_ref: str, isv: IsvContext, user_service: UserService
+        self, user_ref: str, isv: IsvContext, db_session: AsyncSession
     ) -> Success:
         """``{"success": true}``; the user's credentials, installations and links go too."""
-        await user_service.delete_user(isv, user_ref)
+        await services.delete_user(db_session, isv, user_ref)
         return Success()
 
     @get(["/users/{user_ref:str}/token", "/user/{user_ref:str}/token"], summary="Mint a user JWT")
     async def user_token(
-        self, user_ref: str, isv: IsvContext, user_service: UserService, user_tokens: UserTokens
+        self, user_ref: str, isv: IsvContext, db_session: AsyncSession, user_tokens: UserTokens
     ) -> UserToken:
         """``{"token"}``: an EdDSA JWT for the frontend SDK, valid for 3600 s."""
-        user = await user_service.get_user(isv, user_ref)
-        return UserToken(token=user_tokens.mint(user_id=str(user.id), isv_id=str(isv.isv.id)))
+        return UserToken(token=await services.mint_token(db_session, isv, user_ref, user_tokens))

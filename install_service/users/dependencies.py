@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service.db.models import EndUser
 from install_service.errors import InvalidInput
 from install_service.isvs.services import IsvContext
-from install_service.users.services import UserService
+from install_service.users.services import get_user
 
 UserIdQuery = Annotated[str | None, QueryParameter(name="userId")]
 
@@ -24,7 +24,7 @@ async def required_user(session: AsyncSession, isv: IsvContext, user_ref: str | 
     """
     if not user_ref:
         raise InvalidInput("userId is required", code="user_id_required")
-    return await UserService(session=session).get_user(isv, user_ref)
+    return await get_user(session, isv, user_ref)
 
 
 async def provide_user(
