@@ -22,14 +22,13 @@ def _migrate(settings: Settings) -> None:
 
 
 async def _in_session(settings: Settings, work):
+    """Run ``work(session)``, one use case that owns its transaction, on a fresh engine."""
     from install_service.db.config import sqlalchemy_config
 
     config = sqlalchemy_config(settings.database_url)
     try:
         async with config.get_session() as session:
-            result = await work(session)
-            await session.commit()
-            return result
+            return await work(session)
     finally:
         await config.get_engine().dispose()
 
@@ -164,10 +163,13 @@ def isv_rotate_api_key(isv_id: str, environment: str, as_json: bool) -> None:
     settings = _settings()
     _migrate(settings)
 
-    async def work(session):
-        return await rotate_api_key(session, await _isv(session, isv_id), environment)
+    from install_service.errors import ServiceError
 
-    out = {"apiKey": asyncio.run(_in_session(settings, work)), "environment": environment}
+    try:
+        key = asyncio.run(_in_session(settings, lambda s: rotate_api_key(s, isv_id, environment)))
+    except ServiceError as exc:
+        raise click.UsageError(exc.message) from exc
+    out = {"apiKey": key, "environment": environment}
     if as_json:
         click.echo(json.dumps(out))
     else:
@@ -178,15 +180,14 @@ def isv_rotate_api_key(isv_id: str, environment: str, as_json: bool) -> None:
 
 
 async def _isv(session, isv_id: str):
-    """The ISV with that id, or a usage error naming it."""
-    from install_service.db.models import Isv
-    from install_service.ids import parse_id
+    """The ISV with that id (``isvs.services.get_isv``), or a usage error naming it."""
+    from install_service.errors import ServiceError
+    from install_service.isvs.services import get_isv
 
-    parsed = parse_id(isv_id)
-    isv = parsed and await session.get(Isv, parsed)
-    if not isv:
-        raise click.UsageError(f"No ISV with id {isv_id}")
-    return isv
+    try:
+        return await get_isv(session, isv_id)
+    except ServiceError as exc:
+        raise click.UsageError(exc.message) from exc
 
 
 @main.group()
@@ -205,11 +206,8 @@ def catalog_load(path: Path, isv_id: str) -> None:
     settings = _settings()
     _migrate(settings)
 
-    async def work(session):
-        return await load_catalog_file(session, path, (await _isv(session, isv_id)).id)
-
     try:
-        report = asyncio.run(_in_session(settings, work))
+        report = asyncio.run(_in_session(settings, lambda s: load_catalog_file(s, path, isv_id)))
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(

@@ -27,6 +27,9 @@ TOKEN_UNKNOWN_USER = "token_unknown_user"
 TOKEN_WRONG_ISV = "token_wrong_isv"
 ORIGIN_NOT_ALLOWED = "origin_not_allowed"
 
+# ISVs (command line)
+ISV_NOT_FOUND = "isv_not_found"
+
 # Users
 USER_NOT_FOUND = "user_not_found"
 USER_ID_REQUIRED = "user_id_required"

@@ -26,10 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.connectors import load_apps
 from install_service.catalog.schemas import CatalogFile, IntegrationSpec, VersionSpec
+from install_service.catalog.versions import newest_released
 from install_service.db.models import Integration, Workflow, WorkflowVersion
 from install_service.db.models.catalog import RELEASED
+from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput
-from install_service.workflows.versions import newest_released
+from install_service.isvs.services import get_isv
 
 
 @dataclass(slots=True)
@@ -72,15 +74,23 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
     return catalog
 
 
-async def load_catalog_file(session: AsyncSession, path: Path, isv_id: UUID) -> LoadReport:
-    """Parse ``path`` and load it for the ISV (flushes; the caller commits)."""
+async def load_catalog_file(session: AsyncSession, path: Path, isv_ref: UUID | str) -> LoadReport:
+    """Parse ``path`` and load it for the ISV ``isv_ref`` in one transaction.
+
+    Raises:
+        CatalogError: the file is not a valid catalogue (nothing is loaded).
+        NotFound: no such ISV.
+    """
     text = await anyio.Path(path).read_text()
-    return await load_catalog(session, parse_catalog(text, str(path)), isv_id)
+    catalog = parse_catalog(text, str(path))
+    async with write_transaction(session):
+        isv = await get_isv(session, str(isv_ref))
+        return await load_catalog(session, catalog, isv.id)
 
 
 async def load_catalog(session: AsyncSession, catalog: CatalogFile, isv_id: UUID) -> LoadReport:
     """Create or update the ISV's integrations and workflows; publish changed workflows as
-    new versions (see the module docstring). Flushes; the caller commits."""
+    new versions (see the module docstring), in the caller's transaction (flushes)."""
     report = LoadReport()
     for spec in catalog.integrations:
         integration = await _upsert_integration(session, spec, isv_id)

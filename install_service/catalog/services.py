@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.connectors import App, load_apps
 from install_service.catalog.schemas import Block, IntegrationListing, WorkflowListing
+from install_service.catalog.versions import newest_released
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -18,7 +19,6 @@ from install_service.db.models import (
 )
 from install_service.errors import NotFound
 from install_service.ids import parse_id
-from install_service.workflows.versions import newest_released
 
 BLOCK_ICONS = {
     "customEvent": "/static/icons/custom-event.svg",

@@ -42,7 +42,9 @@ def _begin(connection: Connection) -> None:
 def sqlalchemy_config(database_url: str) -> SQLAlchemyAsyncConfig:
     """Plugin configuration for ``database_url`` (``sqlite+aiosqlite://`` or
     ``postgresql+asyncpg://``). SQLite runs in WAL mode with foreign keys on; the
-    file's folder is created if missing. Transactions commit on 2xx/3xx responses."""
+    file's folder is created if missing. Nothing commits on its own: each use case owns
+    its transaction (``db.transactions``); a request's session is closed, rolling back
+    whatever read transaction it had open, when the answer is sent."""
     is_sqlite = database_url.startswith("sqlite")
     if is_sqlite and ":///" in database_url:
         Path(database_url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +52,6 @@ def sqlalchemy_config(database_url: str) -> SQLAlchemyAsyncConfig:
         connection_string=database_url,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(pool_pre_ping=not is_sqlite),
-        before_send_handler="autocommit",
         alembic_config=AlembicAsyncConfig(
             script_location=str(MIGRATIONS_DIR),
             version_table_name="alembic_version",

@@ -9,15 +9,13 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from install_service.catalog.services import list_integrations
 from install_service.demo.services import (
     SANDBOX_PATH,
     SANDBOX_TOKEN,
     WebhookInbox,
     demo_isv,
-    demo_user,
+    demo_page,
 )
-from install_service.errors import NotFound
 from install_service.security.keys import KeyRing
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
@@ -38,15 +36,15 @@ class DemoController(Controller):
         self, db_session: AsyncSession, user_tokens: UserTokens, settings: Settings
     ) -> Template:
         """Plays the ISV's integrations page (like Postscript's in the Quick Start)."""
-        isv = await demo_isv(db_session)
-        if isv is None:
-            raise NotFound("Run `install-service demo` to create the demo ISV")
-        user = await demo_user(db_session, isv)
-        integrations = await list_integrations(db_session, isv.id, user, settings.public_url)
-        token = user_tokens.mint(user_id=str(user.id), isv_id=str(isv.id))
+        page = await demo_page(db_session, user_tokens, settings.public_url)
         return Template(
             "demo/index.html",
-            context={"isv": isv, "user": user, "integrations": integrations, "token": token},
+            context={
+                "isv": page.isv,
+                "user": page.user,
+                "integrations": page.integrations,
+                "token": page.token,
+            },
         )
 
     @post("/webhooks", status_code=200)

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+import anyio
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -18,9 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from install_service.catalog.loader import load_catalog_file
+from install_service.catalog.loader import load_catalog, parse_catalog
+from install_service.catalog.schemas import IntegrationListing
+from install_service.catalog.services import list_integrations
 from install_service.db.models import EndUser, Isv
-from install_service.isvs.services import create_isv
+from install_service.db.transactions import write_transaction
+from install_service.errors import NotFound
+from install_service.isvs.services import add_isv
+from install_service.security.user_tokens import UserTokens
 from install_service.settings import PROJECT_ROOT, Settings
 
 DEMO_ISV_NAME = "AcmeCo"
@@ -38,16 +44,20 @@ def demo_settings(settings: Settings) -> Settings:
 
 
 async def seed_demo(session: AsyncSession, settings: Settings) -> Isv:
-    """Create (or refresh) AcmeCo, its catalogue and its demo user; idempotent."""
-    isv = await demo_isv(session)
-    if isv is None:
-        isv = (
-            await create_isv(session, name=DEMO_ISV_NAME, allowed_origins=[settings.public_url])
-        ).isv
-    isv.allowed_origins = [settings.public_url]
-    isv.webhook_url = settings.public_url + "/demo/webhooks"
-    await load_catalog_file(session, DEMO_CATALOG, isv.id)
-    await demo_user(session, isv)
+    """Create (or refresh) AcmeCo, its catalogue and its demo user, in one transaction;
+    idempotent."""
+    catalog = parse_catalog(await anyio.Path(DEMO_CATALOG).read_text(), str(DEMO_CATALOG))
+    async with write_transaction(session):
+        isv = await demo_isv(session)
+        if isv is None:
+            created = await add_isv(
+                session, name=DEMO_ISV_NAME, allowed_origins=[], webhook_url=None
+            )
+            isv = created.isv
+        isv.allowed_origins = [settings.public_url]
+        isv.webhook_url = settings.public_url + "/demo/webhooks"
+        await load_catalog(session, catalog, isv.id)
+        await _demo_user(session, isv)
     return isv
 
 
@@ -57,7 +67,32 @@ async def demo_isv(session: AsyncSession) -> Isv | None:
     )
 
 
-async def demo_user(session: AsyncSession, isv: Isv) -> EndUser:
+@dataclass(frozen=True, slots=True)
+class DemoPage:
+    isv: Isv
+    user: EndUser
+    integrations: list[IntegrationListing]
+    token: str
+
+
+async def demo_page(session: AsyncSession, user_tokens: UserTokens, public_url: str) -> DemoPage:
+    """AcmeCo's integrations page: its demo user (made on first view), their
+    integrations and a fresh user JWT for the SDK.
+
+    Raises:
+        NotFound: the demo ISV was never seeded (``install-service demo`` seeds it).
+    """
+    async with write_transaction(session):
+        isv = await demo_isv(session)
+        if isv is None:
+            raise NotFound("Run `install-service demo` to create the demo ISV")
+        user = await _demo_user(session, isv)
+    integrations = await list_integrations(session, isv.id, user, public_url)
+    token = user_tokens.mint(user_id=str(user.id), isv_id=str(isv.id))
+    return DemoPage(isv, user, integrations, token)
+
+
+async def _demo_user(session: AsyncSession, isv: Isv) -> EndUser:
     user = await session.scalar(
         select(EndUser).where(EndUser.isv_id == isv.id, EndUser.username == DEMO_USERNAME)
     )

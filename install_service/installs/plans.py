@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.connectors import App, validate_values
 from install_service.catalog.services import app_for, installation_for
+from install_service.catalog.versions import newest_released
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -22,7 +23,6 @@ from install_service.db.models import (
     WorkflowVersion,
 )
 from install_service.errors import InvalidInput, NotFound
-from install_service.workflows.versions import newest_released
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.services import app_for, installation_for
+from install_service.catalog.versions import fields_to_ask, input_changes, newest_released
 from install_service.db.models import EndUser, Integration, Isv, Workflow, WorkflowVersion
 from install_service.db.models.catalog import RELEASED
 from install_service.errors import NotFound
 from install_service.installs.plans import InstallPlan, PlannedWorkflow, plan_install
-from install_service.workflows.versions import fields_to_ask, input_changes, newest_released
 
 
 async def plan_update(

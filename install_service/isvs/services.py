@@ -11,9 +11,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
 from install_service.db.models import ApiKey, Isv
 from install_service.db.models.tenants import DEVELOPMENT
-from install_service.errors import InvalidInput, Unauthorized
+from install_service.db.transactions import write_transaction
+from install_service.errors import InvalidInput, NotFound, Unauthorized
+from install_service.ids import parse_id
 from install_service.security.api_keys import generate_api_key, hash_api_key
 from install_service.webhooks.ssrf import check_webhook_url
 
@@ -64,8 +67,7 @@ async def create_isv(
     webhook_url: str | None = None,
     allow_private_webhooks: bool = False,
 ) -> CreatedIsv:
-    """Create an ISV with a development and a production API key and a webhook secret
-    (not committed).
+    """Create an ISV with a development and a production API key and a webhook secret.
 
     Raises:
         InvalidInput: no name, an allowed origin that is not an origin, or an unsafe
@@ -73,11 +75,20 @@ async def create_isv(
     """
     if not name.strip():
         raise InvalidInput("An ISV needs a name")
+    origins = [normalise_origin(o) for o in allowed_origins]
     await check_webhook_url(webhook_url, allow_private=allow_private_webhooks)
+    async with write_transaction(session):
+        return await add_isv(session, name=name, allowed_origins=origins, webhook_url=webhook_url)
+
+
+async def add_isv(
+    session: AsyncSession, *, name: str, allowed_origins: list[str], webhook_url: str | None
+) -> CreatedIsv:
+    """Add an ISV (checked values) with its keys and secret in the caller's transaction."""
     secret = new_webhook_secret()
     isv = Isv(
         name=name.strip(),
-        allowed_origins=[normalise_origin(o) for o in allowed_origins],
+        allowed_origins=allowed_origins,
         webhook_url=webhook_url or None,
         webhook_secret=secret,
     )
@@ -106,23 +117,41 @@ async def add_api_key(session: AsyncSession, isv: Isv, environment: str) -> str:
     return key
 
 
-async def rotate_api_key(session: AsyncSession, isv: Isv, environment: str) -> str:
-    """Revoke every live API key of ``environment`` (they answer 401 from the commit on)
-    and return a new one, in clear, once.
+async def get_isv(session: AsyncSession, isv_ref: str) -> Isv:
+    """The ISV whose id is ``isv_ref``.
+
+    Raises:
+        NotFound: no such ISV (``isv_not_found``).
+    """
+    parsed = parse_id(isv_ref)
+    isv = parsed and await session.get(Isv, parsed)
+    if not isv:
+        raise NotFound(f"No ISV with id {isv_ref}", code=error_codes.ISV_NOT_FOUND)
+    return isv
+
+
+async def rotate_api_key(session: AsyncSession, isv_ref: str, environment: str) -> str:
+    """Revoke every live API key of ``environment`` of the ISV ``isv_ref`` (they answer 401
+    from the commit on) and return a new one, in clear, once.
 
     Raises:
         InvalidInput: ``environment`` is not "development" or "production".
+        NotFound: no such ISV.
     """
     if environment not in ENVIRONMENTS:
         raise InvalidInput(f"environment must be one of {', '.join(ENVIRONMENTS)}")
-    await session.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.isv_id == isv.id, ApiKey.environment == environment, ApiKey.revoked_at.is_(None)
+    async with write_transaction(session):
+        isv = await get_isv(session, isv_ref)
+        await session.execute(
+            update(ApiKey)
+            .where(
+                ApiKey.isv_id == isv.id,
+                ApiKey.environment == environment,
+                ApiKey.revoked_at.is_(None),
+            )
+            .values(revoked_at=datetime.now(UTC))
         )
-        .values(revoked_at=datetime.now(UTC))
-    )
-    return await add_api_key(session, isv, environment)
+        return await add_api_key(session, isv, environment)
 
 
 async def authenticate(session: AsyncSession, api_key: str | None) -> IsvContext:

@@ -148,9 +148,10 @@ class VersionsController(Controller):
         self, workflow_id: str, data: NewVersion, isv: IsvContext, db_session: AsyncSession
     ) -> CreatedVersion:
         """201 ``{"versionId", "version"}``: an ISV-wide draft numbered after the newest."""
-        workflow = await services.find_workflow(db_session, isv.isv.id, workflow_id)
         fields = msgspec.to_builtins(data.configurable_fields)
-        draft = await version_services.create_draft(db_session, workflow, data.blocks, fields)
+        draft = await version_services.new_version(
+            db_session, isv, workflow_id, data.blocks, fields
+        )
         return CreatedVersion(version_id=str(draft.id), version=draft.version)
 
     @patch("/workflows/{workflow_id:str}/versions/{version_id:str}", summary="Edit a draft version")
@@ -163,13 +164,14 @@ class VersionsController(Controller):
         db_session: AsyncSession,
     ) -> VersionDetail:
         """The draft as edited; 409 ``version_released`` for a released version."""
-        version = await version_services.find_version(db_session, isv, workflow_id, version_id)
         fields = (
             None
             if data.configurable_fields is None
             else msgspec.to_builtins(data.configurable_fields)
         )
-        version = await version_services.edit_draft(db_session, version, data.blocks, fields)
+        version = await version_services.change_version(
+            db_session, isv, workflow_id, version_id, data.blocks, fields
+        )
         return VersionDetail(
             **msgspec.structs.asdict(summary(version)),
             blocks=version.blocks,
@@ -185,10 +187,9 @@ class VersionsController(Controller):
     ) -> ReleasedVersion:
         """The released version; for a user-specific one, ``waitingForUpdate`` and ``changes``
         say whether its user still has to give new input through ``Alloy.update``."""
-        version = await version_services.find_version(db_session, isv, workflow_id, version_id)
-        outcome = await version_services.release(db_session, version)
+        outcome = await version_services.release_version(db_session, isv, workflow_id, version_id)
         return ReleasedVersion(
-            **msgspec.structs.asdict(summary(version)),
+            **msgspec.structs.asdict(summary(outcome.version)),
             waiting_for_update=outcome.waiting_for_update,
             changes=outcome.changes,
         )

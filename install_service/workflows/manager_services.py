@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service.catalog.services import get_integration
 from install_service.db.models import EndUser, Installation, WorkflowVersion
 from install_service.db.models.catalog import DRAFT
+from install_service.db.transactions import write_transaction
 from install_service.errors import NotFound
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
@@ -62,35 +63,36 @@ async def user_draft(
             (not part of this installation).
         Conflict: ``version_conflict`` (see ``version_services.create_draft``).
     """
-    parsed = parse_id(installation_ref)
-    installation = parsed and await session.scalar(
-        select(Installation)
-        .join(EndUser, EndUser.id == Installation.user_id)
-        .where(
-            Installation.id == parsed,
-            Installation.isv_id == ctx.isv.id,
-            EndUser.environment == ctx.environment,
+    async with write_transaction(session):
+        parsed = parse_id(installation_ref)
+        installation = parsed and await session.scalar(
+            select(Installation)
+            .join(EndUser, EndUser.id == Installation.user_id)
+            .where(
+                Installation.id == parsed,
+                Installation.isv_id == ctx.isv.id,
+                EndUser.environment == ctx.environment,
+            )
         )
-    )
-    if installation is None:
-        raise NotFound("Installation not found", code="installation_not_found")
-    workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
-    copy = next((w for w in installation.workflows if w.workflow_id == workflow.id), None)
-    if copy is None:
-        raise NotFound(
-            "This installation does not include that workflow", code="workflow_not_installed"
+        if installation is None:
+            raise NotFound("Installation not found", code="installation_not_found")
+        workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
+        copy = next((w for w in installation.workflows if w.workflow_id == workflow.id), None)
+        if copy is None:
+            raise NotFound(
+                "This installation does not include that workflow", code="workflow_not_installed"
+            )
+        drafts = [
+            v for v in workflow.versions if v.user_id == installation.user_id and v.status == DRAFT
+        ]
+        if drafts:
+            return UserDraft(drafts[-1], created=False)
+        runs = copy.workflow_version
+        draft = await create_draft(
+            session,
+            workflow,
+            deepcopy(runs.blocks),
+            deepcopy(runs.configurable_fields),
+            user_id=installation.user_id,
         )
-    drafts = [
-        v for v in workflow.versions if v.user_id == installation.user_id and v.status == DRAFT
-    ]
-    if drafts:
-        return UserDraft(drafts[-1], created=False)
-    runs = copy.workflow_version
-    draft = await create_draft(
-        session,
-        workflow,
-        deepcopy(runs.blocks),
-        deepcopy(runs.configurable_fields),
-        user_id=installation.user_id,
-    )
-    return UserDraft(draft, created=True)
+        return UserDraft(draft, created=True)

@@ -1,7 +1,7 @@
 """One end user's workflows: listing, activating, uninstalling and upgrading their copies.
 
 Shared by the ISV API (user named by ``userId``) and the end-user API (user from the JWT).
-Every function flushes and leaves the commit to the caller (the request's transaction).
+Each change (activate, deactivate, uninstall, upgrade) is a use case owning its transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from install_service import error_codes
 from install_service.catalog.services import describe_workflow, installation_for, list_integrations
+from install_service.catalog.versions import input_changes, newest_released
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -20,10 +22,10 @@ from install_service.db.models import (
     Integration,
     Workflow,
 )
+from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput, NotFound
 from install_service.ids import parse_id
 from install_service.workflows.schemas import WorkflowListing
-from install_service.workflows.versions import input_changes, newest_released
 
 
 async def find_workflow(session: AsyncSession, isv_id: UUID, workflow_ref: str) -> Workflow:
@@ -103,23 +105,24 @@ async def set_active(
         NotFound: ``workflow_not_found`` (unknown, or another ISV's); ``workflow_not_installed``
             when the user has no copy of it.
     """
-    copy = await installed_copy(session, user, await find_workflow(session, isv_id, workflow_ref))
-    copy.active = active
-    await session.flush()
+    async with write_transaction(session):
+        workflow = await find_workflow(session, isv_id, workflow_ref)
+        copy = await installed_copy(session, user, workflow)
+        copy.active = active
 
 
 async def deactivate_all(session: AsyncSession, user: EndUser) -> int:
     """Deactivate every workflow ``user`` installed; returns how many were active."""
-    copies = (
-        await session.scalars(
-            select(InstalledWorkflow)
-            .join(Installation)
-            .where(Installation.user_id == user.id, InstalledWorkflow.active.is_(True))
-        )
-    ).all()
-    for copy in copies:
-        copy.active = False
-    await session.flush()
+    async with write_transaction(session):
+        copies = (
+            await session.scalars(
+                select(InstalledWorkflow)
+                .join(Installation)
+                .where(Installation.user_id == user.id, InstalledWorkflow.active.is_(True))
+            )
+        ).all()
+        for copy in copies:
+            copy.active = False
     return len(copies)
 
 
@@ -130,12 +133,13 @@ async def uninstall(session: AsyncSession, isv_id: UUID, user: EndUser, workflow
     Raises:
         NotFound: ``workflow_not_found``; ``workflow_not_installed``.
     """
-    copy = await installed_copy(session, user, await find_workflow(session, isv_id, workflow_ref))
-    installation = await session.get_one(Installation, copy.installation_id)
-    installation.workflows.remove(copy)  # delete-orphan
-    if not installation.workflows:
-        await session.delete(installation)
-    await session.flush()
+    async with write_transaction(session):
+        workflow = await find_workflow(session, isv_id, workflow_ref)
+        copy = await installed_copy(session, user, workflow)
+        installation = await session.get_one(Installation, copy.installation_id)
+        installation.workflows.remove(copy)  # delete-orphan
+        if not installation.workflows:
+            await session.delete(installation)
 
 
 async def upgrade(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str) -> int:
@@ -149,19 +153,19 @@ async def upgrade(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_r
             user (see ``versions.input_changes``); the message names each difference. Per the
             Alloy Quick Start, such a version is installed through the modal (``Alloy.update``).
     """
-    workflow = await find_workflow(session, isv_id, workflow_ref)
-    copy = await installed_copy(session, user, workflow)
-    target = newest_released(workflow.versions, user.id)
-    if target is None or target.version <= copy.version:
-        return copy.version
-    changes = input_changes(copy.workflow_version, target)
-    if changes:
-        raise InvalidInput(
-            f"Version {target.version} cannot be upgraded to without {user.username}: "
-            + "; ".join(changes)
-            + ". Ask them to update through Alloy.update.",
-            code="upgrade_needs_input",
-        )
-    copy.version_id, copy.version, copy.workflow_version = target.id, target.version, target
-    await session.flush()
+    async with write_transaction(session):
+        workflow = await find_workflow(session, isv_id, workflow_ref)
+        copy = await installed_copy(session, user, workflow)
+        target = newest_released(workflow.versions, user.id)
+        if target is None or target.version <= copy.version:
+            return copy.version
+        changes = input_changes(copy.workflow_version, target)
+        if changes:
+            raise InvalidInput(
+                f"Version {target.version} cannot be upgraded to without {user.username}: "
+                + "; ".join(changes)
+                + ". Ask them to update through Alloy.update.",
+                code=error_codes.UPGRADE_NEEDS_INPUT,
+            )
+        copy.version_id, copy.version, copy.workflow_version = target.id, target.version, target
     return copy.version

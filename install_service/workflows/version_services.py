@@ -5,7 +5,9 @@ becomes every user's ``version``; users keep their ``installedVersion`` until up
 user-specific version (Installation Manager) belongs to one end user: only that user sees
 it, and releasing it moves that user at once when it asks nothing new of them
 (``versions.input_changes`` is empty); otherwise the user keeps running the old version
-until ``Alloy.update`` collects what is new. Functions flush; the request commits.
+until ``Alloy.update`` collects what is new. ``new_version``, ``change_version`` and
+``release_version`` are the use cases (each owns its transaction); the rest flush inside
+the caller's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
+from install_service.catalog.versions import input_changes
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -27,11 +31,11 @@ from install_service.db.models import (
     WorkflowVersion,
 )
 from install_service.db.models.catalog import DRAFT, RELEASED
+from install_service.db.transactions import write_transaction
 from install_service.errors import Conflict, NotFound
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.workflows.services import find_workflow
-from install_service.workflows.versions import input_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,7 @@ async def find_version(
         if owner is None or owner.environment != ctx.environment:
             version = None
     if version is None:
-        raise NotFound("Version not found", code="version_not_found")
+        raise NotFound("Version not found", code=error_codes.VERSION_NOT_FOUND)
     return version
 
 
@@ -107,7 +111,8 @@ async def create_draft(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(
-            "Another version was created at the same time; try again", code="version_conflict"
+            "Another version was created at the same time; try again",
+            code=error_codes.VERSION_CONFLICT,
         ) from exc
     return draft
 
@@ -169,5 +174,56 @@ def _require_draft(version: WorkflowVersion) -> None:
     if version.status != DRAFT:
         raise Conflict(
             f"Version {version.version} is released and cannot change; create a new version instead",
-            code="version_released",
+            code=error_codes.VERSION_RELEASED,
         )
+
+
+async def new_version(
+    session: AsyncSession,
+    ctx: IsvContext,
+    workflow_ref: str,
+    blocks: list[dict[str, Any]],
+    configurable_fields: list[dict[str, Any]],
+) -> WorkflowVersion:
+    """Create an ISV-wide draft of the workflow (``create_draft``).
+
+    Raises:
+        NotFound: ``workflow_not_found``.
+        Conflict: ``version_conflict``.
+    """
+    async with write_transaction(session):
+        workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
+        return await create_draft(session, workflow, blocks, configurable_fields)
+
+
+async def change_version(
+    session: AsyncSession,
+    ctx: IsvContext,
+    workflow_ref: str,
+    version_ref: str,
+    blocks: list[dict[str, Any]] | None,
+    configurable_fields: list[dict[str, Any]] | None,
+) -> WorkflowVersion:
+    """Edit a draft (``edit_draft``).
+
+    Raises:
+        NotFound: ``workflow_not_found``, ``version_not_found``.
+        Conflict: ``version_released``.
+    """
+    async with write_transaction(session):
+        version = await find_version(session, ctx, workflow_ref, version_ref)
+        return await edit_draft(session, version, blocks, configurable_fields)
+
+
+async def release_version(
+    session: AsyncSession, ctx: IsvContext, workflow_ref: str, version_ref: str
+) -> Release:
+    """Release a draft (``release``).
+
+    Raises:
+        NotFound: ``workflow_not_found``, ``version_not_found``.
+        Conflict: ``version_released``.
+    """
+    async with write_transaction(session):
+        version = await find_version(session, ctx, workflow_ref, version_ref)
+        return await release(session, version)

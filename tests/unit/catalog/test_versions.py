@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from install_service.workflows.versions import (
+from install_service.catalog.versions import (
     apps_of,
     fields_to_ask,
     input_changes,
