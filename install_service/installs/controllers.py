@@ -223,7 +223,11 @@ class ModalController(Controller):
             except Unauthorized as exc:
                 return Template(
                     "error.html",
-                    context={"status": 401, "message": exc.message},
+                    context={
+                        "status": 401,
+                        "message": exc.message,
+                        "allowed_origins": isv.allowed_origins,  # so that Close can post
+                    },
                     status_code=401,
                     headers=headers,
                 )
