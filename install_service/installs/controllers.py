@@ -102,7 +102,11 @@ class ModalController(Controller):
         if page.problem is not None:
             return Template(
                 "error.html",
-                context={"status": 401, "message": page.problem.message},
+                context={
+                    "status": 401,
+                    "message": page.problem.message,
+                    "allowed_origins": page.isv.allowed_origins,  # so that Close can post
+                },
                 status_code=401,
                 headers=headers,
             )

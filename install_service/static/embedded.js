@@ -6,6 +6,7 @@
  * URL: the modal iframe sends `{type: 'alloy:ready'}` and gets `{type: 'alloy:token', token}`
  * posted to the service origin only; messages are accepted only from that origin and iframe.
  * Styles go through the CSSOM, so a strict host-page CSP needs no 'unsafe-inline'.
+ * The overlay has its own Close button (after the iframe in the tab order) besides Esc.
  */
 (function () {
   'use strict';
@@ -13,6 +14,7 @@
   const SCRIPT_PATH = '/static/embedded.js';
   const API_PREFIX = '/2024-03';
   const DEFAULT_TITLE = 'Install integration';
+  const CLOSE_BAR = '52px'; // room above the iframe for the overlay's Close button
 
   /** The base URL (origin + path prefix) of the service, read once at load time. */
   function findBaseUrl() {
@@ -74,6 +76,31 @@
       return url.toString();
     }
 
+    /**
+     * The overlay's own Close button, above the iframe's top right corner. Its focus
+     * ring is set from focus events (no stylesheet: a strict host-page CSP allows only CSSOM).
+     */
+    function closeControl() {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.setAttribute('aria-label', 'Close');
+      button.title = 'Close';
+      button.textContent = '\u00d7';
+      Object.assign(button.style, {
+        position: 'absolute', top: '4px', right: '0', width: '40px', height: '40px', margin: '0',
+        padding: '0', border: '1px solid rgba(255, 255, 255, 0.7)', borderRadius: '50%',
+        background: '#0f172a', color: '#fff', font: '600 26px/1 system-ui, sans-serif',
+        cursor: 'pointer', outline: 'none', boxShadow: 'none',
+      });
+      button.addEventListener('focus', () => {
+        Object.assign(button.style, { outline: '3px solid #fff', outlineOffset: '2px', boxShadow: '0 0 0 6px #4f46e5' });
+      });
+      button.addEventListener('blur', () => {
+        Object.assign(button.style, { outline: 'none', outlineOffset: '0', boxShadow: 'none' });
+      });
+      return button;
+    }
+
     /** Make the modal visible, lock page scroll and move focus into it. */
     function show(m) {
       if (m.visible) return;
@@ -109,16 +136,25 @@
         position: 'fixed', top: '0', right: '0', bottom: '0', left: '0', zIndex: '2147483647',
         display: 'flex', alignItems: 'center', justifyContent: 'center', margin: '0',
         background: 'rgba(15, 23, 42, 0.6)', visibility: 'hidden', outline: 'none',
+        padding: '16px', boxSizing: 'border-box',
+      });
+      const box = document.createElement('div'); // the iframe, with the Close button above its corner
+      Object.assign(box.style, {
+        position: 'relative', display: 'flex', flexDirection: 'column', boxSizing: 'border-box',
+        width: '560px', maxWidth: '100%', height: 'calc(720px + ' + CLOSE_BAR + ')', maxHeight: '100%',
+        paddingTop: CLOSE_BAR,
       });
       const iframe = document.createElement('iframe');
       iframe.title = label;
       iframe.src = modalUrl(opts, operation);
       Object.assign(iframe.style, {
-        width: '560px', maxWidth: 'calc(100vw - 32px)', height: '720px', maxHeight: 'calc(100vh - 32px)',
+        width: '100%', height: '100%', minHeight: '0', flex: '1 1 auto',
         border: 'none', borderRadius: '12px', background: '#fff', display: 'block',
         boxShadow: '0 20px 60px rgba(0, 0, 0, 0.35)',
       });
-      overlay.appendChild(iframe);
+      const closeButton = closeControl();
+      box.append(iframe, closeButton); // after the iframe: Tab leaves the modal's last control for it
+      overlay.appendChild(box);
 
       const m = { overlay, iframe, called: false, visible: false, loaded: false, opener: document.activeElement };
       const finish = m.finish = (result) => { // the callback runs once per opening, even if it throws
@@ -151,6 +187,7 @@
           if (modal === m && m.visible && !overlay.contains(event.target)) iframe.focus();
         },
       };
+      closeButton.addEventListener('click', () => { if (modal === m) close(); });
       iframe.addEventListener('load', () => {
         m.loaded = true;
         if (modal === m && m.visible) iframe.focus();
