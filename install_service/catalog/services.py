@@ -7,9 +7,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
 from install_service.catalog.connectors import App, load_apps
 from install_service.catalog.schemas import Block, IntegrationListing, WorkflowListing
 from install_service.catalog.versions import newest_released
+from install_service.db.lookups import get_or_404
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -39,13 +41,12 @@ async def get_integration(
     Raises:
         NotFound: unknown id, or another ISV's (404 either way).
     """
-    parsed = parse_id(integration_id)
-    integration = parsed and await session.scalar(
-        select(Integration).where(Integration.id == parsed, Integration.isv_id == isv_id)
+    return await get_or_404(
+        session,
+        integration_id,
+        lambda iid: select(Integration).where(Integration.id == iid, Integration.isv_id == isv_id),
+        NotFound("Integration not found", code=error_codes.INTEGRATION_NOT_FOUND),
     )
-    if integration is None:
-        raise NotFound("Integration not found", code="integration_not_found")
-    return integration
 
 
 async def find_integration(session: AsyncSession, integration_id: str) -> Integration | None:

@@ -19,10 +19,10 @@ from uuid_utils.compat import uuid7
 from install_service import error_codes
 from install_service.catalog import connection_test
 from install_service.catalog.connectors import App, load_apps, validate_values
+from install_service.db.lookups import get_or_404
 from install_service.db.models import Credential, EndUser, Installation
 from install_service.db.transactions import end_read, write_transaction
 from install_service.errors import Conflict, InvalidInput, NotFound
-from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
@@ -151,16 +151,14 @@ async def delete_credential(
     """
     async with write_transaction(session):
         user = await get_user(session, ctx, user_ref)
-        parsed = parse_id(credential_id)
-        credential = parsed and await session.scalar(
-            select(Credential).where(
-                Credential.id == parsed,
-                Credential.user_id == user.id,
-                Credential.isv_id == ctx.isv.id,
-            )
+        credential = await get_or_404(
+            session,
+            credential_id,
+            lambda cid: select(Credential).where(
+                Credential.id == cid, Credential.user_id == user.id, Credential.isv_id == ctx.isv.id
+            ),
+            NotFound("Credential not found", code=error_codes.CREDENTIAL_NOT_FOUND),
         )
-        if not credential:
-            raise NotFound("Credential not found", code=error_codes.CREDENTIAL_NOT_FOUND)
         installation = await session.scalar(
             select(Installation).where(Installation.credential_id == credential.id).limit(1)
         )

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
 from install_service.catalog.connectors import App, validate_values
 from install_service.catalog.services import app_for, installation_for
 from install_service.catalog.versions import newest_released
@@ -87,7 +88,7 @@ async def plan_install(
         by_id = {str(w.id): w for w in integration.workflows}
         missing = [w for w in workflow_ids if w not in by_id]
         if missing:
-            raise NotFound("Workflow not found", code="workflow_not_found")
+            raise NotFound("Workflow not found", code=error_codes.WORKFLOW_NOT_FOUND)
         wanted = [by_id[w] for w in workflow_ids]
     planned = tuple(
         PlannedWorkflow(str(w.id), w.name, latest)
@@ -96,7 +97,8 @@ async def plan_install(
     )
     if not planned:
         raise InvalidInput(
-            f"{integration.name} has no released workflow to install yet", code="nothing_released"
+            f"{integration.name} has no released workflow to install yet",
+            code=error_codes.NOTHING_RELEASED,
         )
     seen: dict[str, dict[str, Any]] = {}
     for item in planned:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
 from install_service.catalog.services import app_for, installation_for
 from install_service.catalog.versions import fields_to_ask, input_changes, newest_released
 from install_service.db.models import EndUser, Integration, Isv, Workflow, WorkflowVersion
@@ -46,7 +47,7 @@ async def plan_update(
     by_id = {str(w.id): w for w in integration.workflows}
     installed = {str(w.workflow_id): w for w in existing.workflows}
     if any(w not in by_id for w in workflow_ids):
-        raise NotFound("Workflow not found", code="workflow_not_found")
+        raise NotFound("Workflow not found", code=error_codes.WORKFLOW_NOT_FOUND)
     targets = (
         [by_id[w] for w in workflow_ids]
         if workflow_ids
@@ -93,5 +94,5 @@ def _pinned_versions(
         if v.status == RELEASED and v.user_id in (None, user.id)
     }
     if any(v not in usable for v in version_ids):
-        raise NotFound("Workflow version not found", code="version_not_found")
+        raise NotFound("Workflow version not found", code=error_codes.VERSION_NOT_FOUND)
     return {usable[v].workflow_id: usable[v] for v in version_ids}

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
+from install_service.db.lookups import get_or_404
 from install_service.db.models import ApiKey, Isv
 from install_service.db.models.tenants import DEVELOPMENT
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput, NotFound, Unauthorized
-from install_service.ids import parse_id
 from install_service.security.api_keys import generate_api_key, hash_api_key
 from install_service.webhooks.ssrf import check_webhook_url
 
@@ -123,11 +123,12 @@ async def get_isv(session: AsyncSession, isv_ref: str) -> Isv:
     Raises:
         NotFound: no such ISV (``isv_not_found``).
     """
-    parsed = parse_id(isv_ref)
-    isv = parsed and await session.get(Isv, parsed)
-    if not isv:
-        raise NotFound(f"No ISV with id {isv_ref}", code=error_codes.ISV_NOT_FOUND)
-    return isv
+    return await get_or_404(
+        session,
+        isv_ref,
+        lambda isv_id: select(Isv).where(Isv.id == isv_id),
+        NotFound(f"No ISV with id {isv_ref}", code=error_codes.ISV_NOT_FOUND),
+    )
 
 
 async def rotate_api_key(session: AsyncSession, isv_ref: str, environment: str) -> str:

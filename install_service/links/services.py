@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
 from install_service.catalog.services import get_integration
+from install_service.db.lookups import get_or_404
 from install_service.db.models import EndUser, InstallLink, Integration, Isv
 from install_service.db.transactions import write_transaction
 from install_service.errors import Gone, InvalidInput, NotFound, ServiceError
@@ -231,11 +232,20 @@ async def revoke(
         NotFound: unknown id, or another ISV's (or environment's) link (404).
     """
     async with write_transaction(session):
-        parsed = parse_id(link_id)
-        link = parsed and await session.get(InstallLink, parsed)
-        user = link and await session.get(EndUser, link.user_id)
-        if not link or link.isv_id != ctx.isv.id or user.environment != ctx.environment:
-            raise NotFound("Link not found", code=error_codes.LINK_NOT_FOUND)
+        link = await get_or_404(
+            session,
+            link_id,
+            lambda lid: (
+                select(InstallLink)
+                .join(EndUser, EndUser.id == InstallLink.user_id)
+                .where(
+                    InstallLink.id == lid,
+                    InstallLink.isv_id == ctx.isv.id,
+                    EndUser.environment == ctx.environment,
+                )
+            ),
+            NotFound("Link not found", code=error_codes.LINK_NOT_FOUND),
+        )
         if link.revoked_at is None and link.completed_at is None:
             link.revoked_at = now or datetime.now(UTC)
     return link

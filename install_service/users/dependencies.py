@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
 from install_service.db.models import EndUser
 from install_service.errors import InvalidInput
 from install_service.isvs.services import IsvContext
@@ -23,7 +24,7 @@ async def required_user(session: AsyncSession, isv: IsvContext, user_ref: str | 
         NotFound: ``user_not_found`` (404), also for another ISV's or environment's user.
     """
     if not user_ref:
-        raise InvalidInput("userId is required", code="user_id_required")
+        raise InvalidInput("userId is required", code=error_codes.USER_ID_REQUIRED)
     return await get_user(session, isv, user_ref)
 
 

@@ -11,6 +11,7 @@ import binascii
 import uuid
 from datetime import UTC, datetime
 
+from install_service import error_codes
 from install_service.errors import InvalidInput
 
 DEFAULT_LIMIT = 100
@@ -31,7 +32,7 @@ def page_size(raw: str | None) -> int:
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
-            f"limit must be a whole number from 1 to {MAX_LIMIT}", code="invalid_limit"
+            f"limit must be a whole number from 1 to {MAX_LIMIT}", code=error_codes.INVALID_LIMIT
         )
     return limit
 
@@ -56,8 +57,10 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         position = datetime.fromisoformat(created_at), uuid.UUID(hex=row_id)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput(
-            "cursor is not one this service returned", code="invalid_cursor"
+            "cursor is not one this service returned", code=error_codes.INVALID_CURSOR
         ) from exc
     if position[0].tzinfo is None:
-        raise InvalidInput("cursor is not one this service returned", code="invalid_cursor")
+        raise InvalidInput(
+            "cursor is not one this service returned", code=error_codes.INVALID_CURSOR
+        )
     return position

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
 from install_service.catalog.services import get_integration
+from install_service.db.lookups import get_or_404
 from install_service.db.models import EndUser, Installation, WorkflowVersion
 from install_service.db.models.catalog import DRAFT
 from install_service.db.transactions import write_transaction
 from install_service.errors import NotFound
-from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.workflows.services import find_workflow
 from install_service.workflows.version_services import create_draft
@@ -64,23 +65,26 @@ async def user_draft(
         Conflict: ``version_conflict`` (see ``version_services.create_draft``).
     """
     async with write_transaction(session):
-        parsed = parse_id(installation_ref)
-        installation = parsed and await session.scalar(
-            select(Installation)
-            .join(EndUser, EndUser.id == Installation.user_id)
-            .where(
-                Installation.id == parsed,
-                Installation.isv_id == ctx.isv.id,
-                EndUser.environment == ctx.environment,
-            )
+        installation = await get_or_404(
+            session,
+            installation_ref,
+            lambda iid: (
+                select(Installation)
+                .join(EndUser, EndUser.id == Installation.user_id)
+                .where(
+                    Installation.id == iid,
+                    Installation.isv_id == ctx.isv.id,
+                    EndUser.environment == ctx.environment,
+                )
+            ),
+            NotFound("Installation not found", code=error_codes.INSTALLATION_NOT_FOUND),
         )
-        if installation is None:
-            raise NotFound("Installation not found", code="installation_not_found")
         workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
         copy = next((w for w in installation.workflows if w.workflow_id == workflow.id), None)
         if copy is None:
             raise NotFound(
-                "This installation does not include that workflow", code="workflow_not_installed"
+                "This installation does not include that workflow",
+                code=error_codes.WORKFLOW_NOT_INSTALLED,
             )
         drafts = [
             v for v in workflow.versions if v.user_id == installation.user_id and v.status == DRAFT

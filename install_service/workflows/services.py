@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from install_service import error_codes
 from install_service.catalog.services import describe_workflow, installation_for, list_integrations
 from install_service.catalog.versions import input_changes, newest_released
+from install_service.db.lookups import get_or_404
 from install_service.db.models import (
     EndUser,
     Installation,
@@ -24,7 +25,6 @@ from install_service.db.models import (
 )
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput, NotFound
-from install_service.ids import parse_id
 from install_service.workflows.schemas import WorkflowListing
 
 
@@ -34,16 +34,17 @@ async def find_workflow(session: AsyncSession, isv_id: UUID, workflow_ref: str) 
     Raises:
         NotFound: ``workflow_not_found`` for an unknown id or another ISV's workflow.
     """
-    parsed = parse_id(workflow_ref)
-    workflow = parsed and await session.scalar(
-        select(Workflow)
-        .join(Integration)
-        .where(Workflow.id == parsed, Integration.isv_id == isv_id)
-        .options(joinedload(Workflow.integration))
+    return await get_or_404(
+        session,
+        workflow_ref,
+        lambda workflow_id: (
+            select(Workflow)
+            .join(Integration)
+            .where(Workflow.id == workflow_id, Integration.isv_id == isv_id)
+            .options(joinedload(Workflow.integration))
+        ),
+        NotFound("Workflow not found", code=error_codes.WORKFLOW_NOT_FOUND),
     )
-    if workflow is None:
-        raise NotFound("Workflow not found", code="workflow_not_found")
-    return workflow
 
 
 async def installed_copy(
@@ -63,7 +64,8 @@ async def installed_copy(
     )
     if copy is None:
         raise NotFound(
-            f"{user.username} has not installed this workflow", code="workflow_not_installed"
+            f"{user.username} has not installed this workflow",
+            code=error_codes.WORKFLOW_NOT_INSTALLED,
         )
     return copy
 
