@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFoundError
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -17,6 +18,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from sqlalchemy.exc import NoResultFound
 
 from install_service.apps.controllers import AppsController
 from install_service.catalog.controllers import IntegrationsController
@@ -27,6 +29,7 @@ from install_service.errors import (
     ServiceError,
     http_error_to_json,
     internal_error_to_json,
+    missing_row_to_json,
     service_error_to_json,
 )
 from install_service.installs.controllers import ModalController
@@ -137,6 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceError: service_error_to_json,
             HTTPException: http_error_to_json,
             TooManyRequestsException: too_many_requests_to_json,
+            NoResultFound: missing_row_to_json,
+            RepositoryNotFoundError: missing_row_to_json,
             Exception: internal_error_to_json,
         },
         lifespan=[lifespan],

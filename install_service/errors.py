@@ -12,16 +12,18 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from install_service import error_codes
+
 _CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    410: "gone",
-    422: "validation_error",
-    429: "rate_limited",
+    400: error_codes.BAD_REQUEST,
+    401: error_codes.UNAUTHORIZED,
+    403: error_codes.FORBIDDEN,
+    404: error_codes.NOT_FOUND,
+    405: error_codes.METHOD_NOT_ALLOWED,
+    409: error_codes.CONFLICT,
+    410: error_codes.GONE,
+    422: error_codes.VALIDATION_ERROR,
+    429: error_codes.RATE_LIMITED,
 }
 
 
@@ -29,7 +31,7 @@ class ServiceError(Exception):
     """Base of every expected failure; carries its HTTP status, code and message."""
 
     status_code = 400
-    code = "bad_request"
+    code = error_codes.BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None, **data: Any) -> None:
         super().__init__(message)
@@ -40,33 +42,39 @@ class ServiceError(Exception):
 
 
 class Unauthorized(ServiceError):
-    status_code, code = 401, "unauthorized"
+    status_code, code = 401, error_codes.UNAUTHORIZED
 
 
 class Forbidden(ServiceError):
-    status_code, code = 403, "forbidden"
+    status_code, code = 403, error_codes.FORBIDDEN
 
 
 class NotFound(ServiceError):
     """Unknown id, or an id owned by another ISV (never reveal that it exists)."""
 
-    status_code, code = 404, "not_found"
+    status_code, code = 404, error_codes.NOT_FOUND
 
 
 class Conflict(ServiceError):
-    status_code, code = 409, "conflict"
+    status_code, code = 409, error_codes.CONFLICT
 
 
 class Gone(ServiceError):
-    status_code, code = 410, "gone"
+    status_code, code = 410, error_codes.GONE
 
 
 class InvalidInput(ServiceError):
-    status_code, code = 422, "validation_error"
+    status_code, code = 422, error_codes.VALIDATION_ERROR
 
 
 def error_body(status_code: int, message: str, code: str | None = None) -> dict[str, str]:
-    return {"message": message, "code": code or _CODES.get(status_code, "error")}
+    return {"message": message, "code": code or _CODES.get(status_code, error_codes.INTERNAL_ERROR)}
+
+
+def missing_row_to_json(_: Request, exc: Exception) -> Response[dict[str, str]]:
+    """A row looked up by a library (``NoResultFound``, advanced-alchemy's ``NotFoundError``)
+    that is not there: the same 404 as our own ``NotFound``, never a 500."""
+    return Response(error_body(404, "Not found", error_codes.NOT_FOUND), status_code=404)
 
 
 def service_error_to_json(_: Request, exc: ServiceError) -> Response[dict[str, str]]:
@@ -96,4 +104,6 @@ def http_error_to_json(request: Request, exc: HTTPException) -> Response[dict[st
 
 def internal_error_to_json(request: Request, exc: Exception) -> Response[dict[str, str]]:
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return Response(error_body(500, "Internal server error", "internal_error"), status_code=500)
+    return Response(
+        error_body(500, "Internal server error", error_codes.INTERNAL_ERROR), status_code=500
+    )

@@ -39,7 +39,9 @@ def _begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def sqlalchemy_config(database_url: str) -> SQLAlchemyAsyncConfig:
+def sqlalchemy_config(
+    database_url: str, migrations_dir: Path = MIGRATIONS_DIR
+) -> SQLAlchemyAsyncConfig:
     """Plugin configuration for ``database_url`` (``sqlite+aiosqlite://`` or
     ``postgresql+asyncpg://``). SQLite runs in WAL mode with foreign keys on; the
     file's folder is created if missing. Nothing commits on its own: each use case owns
@@ -53,7 +55,7 @@ def sqlalchemy_config(database_url: str) -> SQLAlchemyAsyncConfig:
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(pool_pre_ping=not is_sqlite),
         alembic_config=AlembicAsyncConfig(
-            script_location=str(MIGRATIONS_DIR),
+            script_location=str(migrations_dir),
             version_table_name="alembic_version",
             render_as_batch=True,
         ),

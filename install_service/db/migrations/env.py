@@ -24,6 +24,10 @@ def _configure(**kwargs: object) -> None:
         version_table=config.version_table_name,
         user_module_prefix=config.user_module_prefix,
         render_as_batch=config.render_as_batch,
+        # Each migration is all-or-nothing: its own transaction, on SQLite too (SQLite's
+        # DDL is transactional; db.config issues the BEGIN that pysqlite would not).
+        transaction_per_migration=True,
+        transactional_ddl=True,
         **kwargs,
     )
 
