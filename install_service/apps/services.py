@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from install_service.apps.schemas import AppField, AppListing
-from install_service.catalog.connectors import App, load_apps
+from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.connectors import App
 
 
 def list_apps(public_url: str) -> list[AppListing]:

@@ -7,8 +7,10 @@ not later as a failed install. What a definition means is in :mod:`.connectors`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from importlib import resources
 from importlib.resources.abc import Traversable
 from types import MappingProxyType
 from typing import NoReturn
@@ -265,3 +267,13 @@ class _Reader:
             error_paths=tuple(paths),
             oauth1=oauth1,
         )
+
+
+@functools.cache
+def load_apps() -> dict[str, App]:
+    """All apps shipped in ``catalog/apps``, keyed by ``App.key`` (read once, then cached).
+
+    Raises:
+        ConnectorDefinitionError: a file is malformed.
+    """
+    return load_apps_from(resources.files("install_service.catalog").joinpath("apps"))

@@ -11,11 +11,9 @@ Templates (``api_base``, the test's ``url``, ``headers`` and ``oauth1`` values) 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -146,16 +144,3 @@ def validate_values(app: App, values: Mapping[str, str]) -> dict[str, str]:
                 spec.pattern_message or f"{spec.label} is not in the expected format."
             )
     return errors
-
-
-@functools.cache
-def load_apps() -> dict[str, App]:
-    """All apps shipped in ``catalog/apps``, keyed by ``App.key`` (read once, then cached).
-
-    Raises:
-        ConnectorDefinitionError: a file is malformed.
-    """
-    # Imported here: app_definitions builds this module's dataclasses, so it imports us.
-    from install_service.catalog.app_definitions import load_apps_from
-
-    return load_apps_from(resources.files(__package__).joinpath("apps"))

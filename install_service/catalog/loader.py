@@ -24,7 +24,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from install_service.catalog.connectors import load_apps
+from install_service.catalog.app_definitions import load_apps
 from install_service.catalog.schemas import CatalogFile, IntegrationSpec, VersionSpec
 from install_service.catalog.versions import newest_released
 from install_service.db.models import Integration, Workflow, WorkflowVersion

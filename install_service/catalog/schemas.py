@@ -6,20 +6,37 @@ from typing import Any, Literal
 
 import msgspec
 
-from install_service.workflows.schemas import Block, WorkflowListing
-from install_service.workflows.schemas import ConfigurableField as ConfigurableFieldSpec
+# ---- one end user's view of a workflow (Alloy Quick Start, "Listing Integrations") ------
 
-__all__ = (
-    "Block",
-    "CatalogFile",
-    "ConfigurableFieldSpec",
-    "IntegrationList",
-    "IntegrationListing",
-    "IntegrationSpec",
-    "VersionSpec",
-    "WorkflowListing",
-    "WorkflowSpec",
-)
+
+class Block(msgspec.Struct):
+    name: str
+    id: str
+    type: str
+    icon: str  # absolute URL
+
+
+class WorkflowListing(msgspec.Struct, rename="camel"):
+    workflow_id: str
+    name: str
+    installed: bool
+    version: int | None  # newest released version this user may run (None: nothing released)
+    installed_version: int | None  # the version this user runs (None: not installed)
+    active: bool
+    blocks: list[Block]
+    integration_id: str
+
+
+class ConfigurableField(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """A value the end user gives when installing, e.g. a default order status."""
+
+    name: str
+    label: str
+    type: Literal["string", "url", "select"] = "string"
+    required: bool = True
+    help: str = ""
+    options: list[str] = []
+
 
 # ---- catalogue YAML (install-service catalog load) ------------------------------------
 
@@ -33,7 +50,7 @@ class VersionSpec(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     version: int
     status: Status = "released"
     blocks: list[dict[str, Any]] = []
-    configurable_fields: list[ConfigurableFieldSpec] = []
+    configurable_fields: list[ConfigurableField] = []
 
 
 class WorkflowSpec(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -45,7 +62,7 @@ class WorkflowSpec(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     key: str
     name: str
     blocks: list[dict[str, Any]] | None = None
-    configurable_fields: list[ConfigurableFieldSpec] = []
+    configurable_fields: list[ConfigurableField] = []
     status: Status = "released"
     versions: list[VersionSpec] = []
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
-from install_service.catalog.connectors import App, load_apps
+from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.connectors import App
 from install_service.catalog.schemas import Block, IntegrationListing, WorkflowListing
 from install_service.catalog.versions import newest_released
 from install_service.db.lookups import get_or_404

@@ -18,7 +18,8 @@ from uuid_utils.compat import uuid7
 
 from install_service import error_codes
 from install_service.catalog import connection_test
-from install_service.catalog.connectors import App, load_apps, validate_values
+from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.connectors import App, validate_values
 from install_service.db.lookups import get_or_404
 from install_service.db.models import Credential, EndUser, Installation
 from install_service.db.transactions import end_read, write_transaction

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from litestar import Request, Response
+from litestar import Response
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from install_service.errors import ServiceError
@@ -28,15 +29,15 @@ def page_headers(frame_ancestors: Iterable[str] | None) -> dict[str, str]:
     }
 
 
-def error_page(request: Request, exc: ServiceError) -> Response:
-    """A readable error: the modal's error fragment for HTMX, a full page otherwise.
+def error_page(request: HTMXRequest, exc: ServiceError) -> Response:
+    """A readable error: the modal's error fragment for an HTMX request (``request.htmx``,
+    from Litestar's ``HTMXPlugin``), a full page otherwise.
 
     Error pages may be framed by any origin: they carry nothing to click-jack, and a
     readable message inside the ISV's modal beats a blank frame.
     """
-    fragment = request.headers.get("hx-request") == "true"
     return Template(
-        "modal/_error.html" if fragment else "error.html",
+        "modal/_error.html" if request.htmx else "error.html",
         context={"status": exc.status_code, "message": exc.message, "code": exc.code},
         status_code=exc.status_code,
         headers=page_headers(["*"]),

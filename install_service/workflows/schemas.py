@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
+from install_service.catalog.schemas import ConfigurableField, WorkflowListing
+
 # ---- one end user's view of a workflow (Alloy Quick Start, "Listing Integrations") ------
-
-
-class Block(msgspec.Struct):
-    name: str
-    id: str
-    type: str
-    icon: str  # absolute URL
-
-
-class WorkflowListing(msgspec.Struct, rename="camel"):
-    workflow_id: str
-    name: str
-    installed: bool
-    version: int | None  # newest released version this user may run (None: nothing released)
-    installed_version: int | None  # the version this user runs (None: not installed)
-    active: bool
-    blocks: list[Block]
-    integration_id: str
 
 
 class WorkflowList(msgspec.Struct):
@@ -41,17 +25,6 @@ class UserWorkflow(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
 
 
 # ---- versions ----------------------------------------------------------------------------
-
-
-class ConfigurableField(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    """A value the end user gives when installing, e.g. a default order status."""
-
-    name: str
-    label: str
-    type: Literal["string", "url", "select"] = "string"
-    required: bool = True
-    help: str = ""
-    options: list[str] = []
 
 
 class NewVersion(msgspec.Struct, rename="camel", forbid_unknown_fields=True):

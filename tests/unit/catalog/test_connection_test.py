@@ -19,7 +19,8 @@ from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature
 
 from install_service.catalog import connection_test
-from install_service.catalog.connectors import App, load_apps
+from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.connectors import App
 
 TOKEN = "tok_5ecr3t_value"
 BIGCOMMERCE_VALUES = {"storeHash": "abc123", "accessToken": TOKEN}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from install_service.catalog.connectors import load_apps, render_template, validate_values
+from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.connectors import render_template, validate_values
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
