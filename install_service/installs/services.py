@@ -212,6 +212,7 @@ async def install(
             "credentials": {plan.app.key: str(credential_id)},
             "success": True,
         },
+        environment=plan.user.environment,
     )
     try:
         if before_commit is not None:

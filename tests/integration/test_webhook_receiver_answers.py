@@ -76,6 +76,7 @@ async def outbox(settings: Settings, isv: IsvFixture) -> AsyncIterator[Outbox]:
             await session.get(Isv, uuid.UUID(isv.isv_id)),
             "installation.completed",
             {"success": True},
+            environment="development",
         )
         await session.commit()
     clock = Clock(datetime.now(UTC) + timedelta(seconds=1))

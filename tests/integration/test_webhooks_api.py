@@ -22,7 +22,9 @@ from tests.support.receiver import Receiver
 pytestmark = pytest.mark.usefixtures("backend")
 
 
-async def _enqueue(settings, isv: IsvFixture, payload: dict) -> None:
+async def _enqueue(
+    settings, isv: IsvFixture, payload: dict, environment: str = "development"
+) -> None:
     config = sqlalchemy_config(settings.database_url)
     try:
         async with config.get_session() as session:
@@ -31,6 +33,7 @@ async def _enqueue(settings, isv: IsvFixture, payload: dict) -> None:
                 await session.get(Isv, uuid.UUID(isv.isv_id)),
                 "installation.completed",
                 payload,
+                environment=environment,
             )
             await session.commit()
     finally:
