@@ -13,7 +13,7 @@ import pytest
 from install_service.db.models import WebhookAttempt, WebhookDelivery
 from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
 from install_service.settings import DEFAULT_WEBHOOK_RETRY_SCHEDULE_S, Settings
-from install_service.webhooks.worker import DeliveryWorker, retry_after_s
+from install_service.webhooks.worker import RETRY_AFTER_CAP_S, DeliveryWorker, retry_after_s
 
 NOW = datetime(2025, 9, 1, 12, 0, tzinfo=UTC)
 SCHEDULE = DEFAULT_WEBHOOK_RETRY_SCHEDULE_S
@@ -22,12 +22,13 @@ URL = "https://acme.example.com/hooks/alloy"
 
 @pytest.fixture
 def worker() -> DeliveryWorker:
-    return DeliveryWorker(None, None, Settings())  # type: ignore[arg-type]  # _settle needs neither
+    return DeliveryWorker(None, None, Settings())  # type: ignore[arg-type]  # settle needs neither
 
 
-def _delivery(attempt_count: int) -> WebhookDelivery:
-    """A delivery whose ``attempt_count``-th try has just been made (as ``_attempt`` counts)."""
-    return WebhookDelivery(
+def _delivery(attempt_count: int, first_try: datetime | None = None) -> WebhookDelivery:
+    """A delivery whose ``attempt_count``-th try has just been made (as ``_attempt`` counts),
+    the first of them at ``first_try`` (default: this one, at ``NOW``)."""
+    delivery = WebhookDelivery(
         id=uuid.uuid4(),
         isv_id=uuid.uuid4(),
         event_type="credential.created",
@@ -38,6 +39,9 @@ def _delivery(attempt_count: int) -> WebhookDelivery:
         next_attempt_at=NOW,
         last_error=None,
     )
+    if first_try is not None:
+        delivery.attempts = [WebhookAttempt(attempted_at=first_try, url=URL)]
+    return delivery
 
 
 def _settle(
@@ -49,7 +53,8 @@ def _settle(
     attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=NOW, url=URL, error=error)
     if response is not None:
         attempt.status_code = response.status_code
-    worker._settle(delivery, attempt, response, NOW)
+    for column, value in worker.settle(delivery, attempt, response, NOW).items():
+        setattr(delivery, column, value)
     return attempt
 
 
@@ -207,3 +212,48 @@ def test_the_default_schedule_gives_up_after_about_75_hours(
 
     assert attempts == len(SCHEDULE) + 1 == 10
     assert 74 * 3600 < total_s < 77 * 3600
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["86400", format_datetime(NOW + timedelta(days=3), usegmt=True)],
+    ids=["seconds", "http-date"],
+)
+def test_retry_after_is_capped_at_one_hour(worker: DeliveryWorker, retry_after: str) -> None:
+    delivery = _delivery(1)  # the schedule says 5 s
+
+    _settle(worker, delivery, httpx.Response(429, headers={"Retry-After": retry_after}))
+
+    assert delivery.status == PENDING
+    assert _delay_s(delivery) == RETRY_AFTER_CAP_S == 3600
+
+
+def test_retry_after_never_reaches_past_the_retry_horizon(worker: DeliveryWorker) -> None:
+    horizon_s = sum(SCHEDULE)  # about 75.6 h after the first try
+    delivery = _delivery(2, first_try=NOW - timedelta(seconds=horizon_s - 600))
+
+    _settle(worker, delivery, httpx.Response(503, headers={"Retry-After": "3600"}))
+
+    assert delivery.status == PENDING
+    assert _delay_s(delivery) == pytest.approx(600)  # the horizon, not the hour asked for
+
+
+def test_a_scheduled_retry_never_reaches_past_the_retry_horizon(worker: DeliveryWorker) -> None:
+    delivery = _delivery(5, first_try=NOW - timedelta(seconds=sum(SCHEDULE) - 60))
+
+    _settle(worker, delivery, httpx.Response(500))  # the schedule says 5 h
+
+    assert delivery.status == PENDING
+    assert _delay_s(delivery) == pytest.approx(60)
+
+
+@pytest.mark.parametrize("status", [500, 429])
+def test_a_failure_past_the_retry_horizon_is_dead(worker: DeliveryWorker, status: int) -> None:
+    """A dead delivery sent again by hand days later gets that one try, no new schedule."""
+    delivery = _delivery(3, first_try=NOW - timedelta(seconds=sum(SCHEDULE) + 1))
+
+    _settle(worker, delivery, httpx.Response(status, headers={"Retry-After": "10"}))
+
+    assert delivery.status == DEAD
+    assert delivery.next_attempt_at is None
+    assert delivery.last_error == f"Receiver answered HTTP {status}"
