@@ -45,12 +45,16 @@ DELIVERY = _table(
 )
 
 
+def _upgrade(url: str, revision: str) -> None:
+    """Migrate up to ``revision``, with an engine of its own (Alembic runs its own loop)."""
+    AlembicCommands(sqlalchemy_config=sqlalchemy_config(url)).upgrade(revision)
+
+
 async def test_existing_deliveries_get_their_users_environment(
     backend: str, tmp_path: Path
 ) -> None:
     url = await create_postgres_database() if backend == "postgresql" else sqlite_url(tmp_path)
-    commands = AlembicCommands(sqlalchemy_config=sqlalchemy_config(url))
-    await asyncio.to_thread(commands.upgrade, BEFORE)
+    await asyncio.to_thread(_upgrade, url, BEFORE)
     now = datetime.now(UTC)
     isv_id, dev_user, prod_user = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     payloads = {
@@ -101,7 +105,7 @@ async def test_existing_deliveries_get_their_users_environment(
     finally:
         await engine.dispose()
 
-    await asyncio.to_thread(commands.upgrade, "head")
+    await asyncio.to_thread(_upgrade, url, "head")
 
     found = await rows(url, "SELECT message_id, environment FROM webhook_delivery")
     assert {r["message_id"]: r["environment"] for r in found} == {
