@@ -19,12 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,37 +31,24 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from install_service.db.models import Isv, WebhookAttempt, WebhookDelivery
-from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
+from install_service.db.models.webhooks import PENDING
 from install_service.db.transactions import write_transaction
 from install_service.security.keys import KeyRing
 from install_service.settings import Settings
 from install_service.webhooks.outbox import add_waker, remove_waker
+from install_service.webhooks.retries import settle
 from install_service.webhooks.signing import alloy_signature, standard_webhook_headers
 from install_service.webhooks.ssrf import UnsafeWebhookUrl, pin
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-JITTER = 0.2  # each retry delay is scaled by a random factor in [0.8, 1.2]
 RESPONSE_BODY_LIMIT = 1024  # bytes of the receiver's answer kept per attempt
 MAX_LEASE_MARGIN_S = 15.0  # time allowed after an attempt's timeout to record its result
-RETRY_AFTER_CAP_S = 3600.0  # a receiver's Retry-After is honoured up to one hour
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def retry_after_s(response: httpx.Response, now: datetime) -> float | None:
-    """Seconds asked for by ``Retry-After`` (delta-seconds or HTTP date), if any."""
-    raw = response.headers.get("retry-after")
-    if not raw:
-        return None
-    if raw.strip().isdigit():
-        return float(raw.strip())
-    with contextlib.suppress(TypeError, ValueError):
-        return max(0.0, (parsedate_to_datetime(raw) - now).total_seconds())
-    return None
 
 
 class DeliveryWorker:
@@ -200,7 +185,9 @@ class DeliveryWorker:
         )
         response = await self._send(delivery, isv, attempt, started)
         delivery.attempt_count += 1  # a detached copy: the UPDATE below writes the count
-        values = self.settle(delivery, attempt, response, started)
+        values = settle(
+            delivery, attempt, response, started, self._settings.webhook_retry_schedule_s
+        )
         await self._record(delivery, lease_token, attempt, values)
 
     async def _record(
@@ -300,41 +287,3 @@ class DeliveryWorker:
             attempt.status_code = response.status_code
             attempt.response_body = received[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace")
             return response
-
-    def settle(
-        self,
-        delivery: WebhookDelivery,
-        attempt: WebhookAttempt,
-        response: httpx.Response | None,
-        now: datetime,
-    ) -> dict[str, Any]:
-        """The delivery's columns after its ``delivery.attempt_count``-th try, at ``now``:
-        delivered on 2xx; dead on 410, after the last scheduled retry, or past the retry
-        horizon (the schedule's total, from the delivery's first try); else pending with
-        the next try after the scheduled delay (±20 %), or after ``Retry-After`` on 429 or
-        503 when longer, capped at ``RETRY_AFTER_CAP_S``, and never past the horizon.
-
-        Sets ``attempt.error`` for a redirect.
-        """
-        status = response.status_code if response is not None else None
-        if status is not None and 200 <= status < 300:
-            return {"status": DELIVERED, "delivered_at": now, "last_error": None}
-        if status is not None and 300 <= status < 400:
-            attempt.error = (
-                f"Redirect ({status}) not followed: webhook URLs must answer 2xx directly"
-            )
-        last_error = attempt.error or f"Receiver answered HTTP {status}"
-        dead = {"status": DEAD, "next_attempt_at": None, "last_error": last_error}
-        schedule = self._settings.webhook_retry_schedule_s
-        if status == 410 or delivery.attempt_count > len(schedule):
-            return dead
-        first_try = delivery.attempts[0].attempted_at if delivery.attempts else now
-        horizon = first_try + timedelta(seconds=sum(schedule))
-        if now >= horizon:
-            return dead
-        delay = schedule[delivery.attempt_count - 1] * random.uniform(1 - JITTER, 1 + JITTER)
-        if response is not None and status in {429, 503}:
-            asked = min(retry_after_s(response, now) or 0.0, RETRY_AFTER_CAP_S)
-            delay = max(delay, asked)
-        next_attempt_at = min(now + timedelta(seconds=delay), horizon)
-        return {"status": PENDING, "next_attempt_at": next_attempt_at, "last_error": last_error}
