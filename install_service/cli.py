@@ -142,7 +142,7 @@ def isv_rotate_webhook_secret(isv_id: str, as_json: bool) -> None:
     _migrate(settings)
 
     async def work(session):
-        return rotate_secret(await _isv(session, isv_id))
+        return await rotate_secret(session, await _isv(session, isv_id))
 
     secret, expires = asyncio.run(_in_session(settings, work))
     out = {

@@ -65,3 +65,4 @@ LINK_EXPIRED = "link_expired"
 
 # Webhooks
 DELIVERY_NOT_FOUND = "delivery_not_found"
+UNSAFE_WEBHOOK_URL = "unsafe_webhook_url"

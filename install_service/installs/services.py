@@ -270,5 +270,6 @@ def _stage_installation(
             "credentials": {plan.app.key: str(credential_id)},
             "success": True,
         },
+        environment=plan.user.environment,
     )
     return installation

@@ -57,8 +57,9 @@ class WebhooksController(Controller):
         db_session: AsyncSession,
         status: Annotated[str | None, QueryParameter(name="status")] = None,
     ) -> DeliveryList:
-        """Newest first; ``status`` is pending, delivered or dead (422 otherwise)."""
-        rows = await services.list_deliveries(db_session, isv.isv, status)
+        """The caller's environment's deliveries, newest first; ``status`` is pending,
+        delivered or dead (422 otherwise)."""
+        rows = await services.list_deliveries(db_session, isv, status)
         return DeliveryList(data=[_delivery(r) for r in rows])
 
     @get("/deliveries/{delivery_id:str}", summary="One delivery with its attempts")
@@ -66,7 +67,7 @@ class WebhooksController(Controller):
         self, delivery_id: str, isv: IsvContext, db_session: AsyncSession
     ) -> Delivery:
         return _delivery(
-            await services.get_delivery(db_session, isv.isv, delivery_id), with_attempts=True
+            await services.get_delivery(db_session, isv, delivery_id), with_attempts=True
         )
 
     @post("/deliveries/{delivery_id:str}/redeliver", status_code=202, summary="Send again now")
@@ -74,13 +75,11 @@ class WebhooksController(Controller):
         self, delivery_id: str, isv: IsvContext, db_session: AsyncSession
     ) -> Success:
         """202 ``{"success": true}``: one more attempt now, with the same ``webhook-id``."""
-        await services.redeliver(db_session, isv.isv, delivery_id)
-        await db_session.commit()
+        await services.redeliver(db_session, isv, delivery_id)
         return Success()
 
     @post("/secret/rotate", status_code=200, summary="Rotate the webhook signing secret")
     async def rotate_secret(self, isv: IsvContext, db_session: AsyncSession) -> RotatedSecret:
         """A new ``whsec_`` secret, shown once; the old one keeps signing for 24 h."""
-        secret, expires = services.rotate_secret(isv.isv)
-        await db_session.commit()
+        secret, expires = await services.rotate_secret(db_session, isv.isv)
         return RotatedSecret(webhook_secret=secret, previous_secret_expires_at=expires)

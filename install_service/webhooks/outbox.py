@@ -52,11 +52,21 @@ def encode_payload(payload: dict[str, Any]) -> str:
 
 
 def enqueue(
-    session: AsyncSession, isv: Isv, event_type: str, payload: dict[str, Any]
+    session: AsyncSession,
+    isv: Isv,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    environment: str,
 ) -> WebhookDelivery:
-    """Add a pending delivery for ``isv`` to ``session`` (not flushed, not committed)."""
+    """Add a pending delivery for ``isv`` to ``session`` (not flushed, not committed).
+
+    ``environment`` ("development" or "production") is that of the end user the event is
+    about; only API keys of that environment list, read or redeliver the delivery.
+    """
     delivery = WebhookDelivery(
         isv_id=isv.id,
+        environment=environment,
         event_type=event_type,
         message_id=f"msg_{uuid.uuid4().hex}",
         payload=encode_payload(payload),

@@ -1,4 +1,13 @@
-"""The SSRF guard for webhook URLs: no loopback, private, link-local or metadata targets.
+"""The SSRF guard for webhook URLs: webhooks go to global addresses only.
+
+An address is refused unless Python's ``ipaddress`` calls it global (``is_global``: not in
+any IANA special-purpose block that is not globally reachable, so loopback, RFC 1918,
+CGNAT ``100.64.0.0/10``, link-local and cloud metadata such as ``169.254.169.254``,
+benchmarking, documentation and reserved ranges are all refused), and multicast is
+refused too. An IPv6 address that carries an IPv4 address is judged by that IPv4 address
+as well: IPv4-mapped ``::ffff:a.b.c.d`` (RFC 4291 §2.5.5.2), 6to4 ``2002::/16`` with the
+IPv4 address in bits 16..48 (RFC 3056 §2) and NAT64 ``64:ff9b::/96`` and
+``64:ff9b:1::/48`` with it in the last 32 bits (RFC 6052 §2.2, RFC 8215).
 
 A URL is checked when it is set and again at every send. At send time the host is
 resolved once, every address is checked, and the request connects to the checked address
@@ -15,19 +24,20 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from install_service.error_codes import UNSAFE_WEBHOOK_URL
 from install_service.errors import InvalidInput
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-# Cloud metadata endpoints that are not already private or link-local.
-METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+NAT64_PREFIXES = (
+    ipaddress.IPv6Network("64:ff9b::/96"),  # well-known prefix, RFC 6052
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use prefix, RFC 8215
 )
 
 
 class UnsafeWebhookUrl(InvalidInput):
     """The URL is malformed, or its host resolves to an address webhooks may not reach."""
 
-    code = "unsafe_webhook_url"
+    code = UNSAFE_WEBHOOK_URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +50,24 @@ class PinnedTarget:
     server_name: str
 
 
+def embedded_ipv4(address: IpAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv4-mapped, 6to4 or NAT64 IPv6 address, else None."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if any(address in prefix for prefix in NAT64_PREFIXES):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_forbidden(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or address in METADATA_ADDRESSES
+    """True unless ``address``, and any IPv4 address embedded in it, is global unicast."""
+    inner = embedded_ipv4(address)
+    return any(
+        not candidate.is_global or candidate.is_multicast
+        for candidate in (address, inner)
+        if candidate is not None
     )
 
 
@@ -92,8 +109,8 @@ async def pin(url: str, *, allow_private: bool) -> PinnedTarget:
         bad = [str(a) for a in addresses if is_forbidden(a)]
         if bad:
             raise UnsafeWebhookUrl(
-                f"Webhook host {host!r} resolves to {', '.join(bad)}: loopback, private, "
-                "link-local and metadata addresses are refused"
+                f"Webhook host {host!r} resolves to {', '.join(bad)}: only global addresses "
+                "are allowed (loopback, private, CGNAT, link-local and metadata are refused)"
             )
     address = addresses[0]
     literal = f"[{address}]" if address.version == 6 else str(address)

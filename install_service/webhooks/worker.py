@@ -1,10 +1,17 @@
 """The delivery worker: sends outbox rows to ISV webhook URLs, retrying with backoff.
 
 Runs as a task in the app's lifespan. Each round it claims due deliveries with a lease
-(``locked_until``) through a conditional UPDATE, so several service processes can share
-the outbox without sending the same attempt twice (on PostgreSQL the candidate SELECT also
-uses ``FOR UPDATE SKIP LOCKED``). A process killed mid-attempt leaves its lease to expire,
-and the delivery is retried: at-least-once, never lost.
+(``locked_until`` and a fresh ``lease_token``) through a conditional UPDATE, so several
+service processes can share the outbox without sending the same attempt twice (on
+PostgreSQL the candidate SELECT also uses ``FOR UPDATE SKIP LOCKED``). A process killed
+mid-attempt leaves its lease to expire, and the delivery is retried: at-least-once, never
+lost. An attempt's result is written only by the lease's holder, while the lease lasts
+(an UPDATE conditioned on both); a worker whose lease ran out or was taken over records
+nothing, so it can never overwrite the newer claim's result.
+
+One attempt has one deadline, ``webhook_timeout_s``, for resolving, connecting, sending
+and reading the answer together: a receiver trickling its answer byte by byte is cut at
+the deadline like one that never answers.
 """
 
 from __future__ import annotations
@@ -12,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -24,35 +31,24 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from install_service.db.models import Isv, WebhookAttempt, WebhookDelivery
-from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
+from install_service.db.models.webhooks import PENDING
+from install_service.db.transactions import write_transaction
 from install_service.security.keys import KeyRing
 from install_service.settings import Settings
 from install_service.webhooks.outbox import add_waker, remove_waker
+from install_service.webhooks.retries import settle
 from install_service.webhooks.signing import alloy_signature, standard_webhook_headers
 from install_service.webhooks.ssrf import UnsafeWebhookUrl, pin
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-JITTER = 0.2  # each retry delay is scaled by a random factor in [0.8, 1.2]
 RESPONSE_BODY_LIMIT = 1024  # bytes of the receiver's answer kept per attempt
 MAX_LEASE_MARGIN_S = 15.0  # time allowed after an attempt's timeout to record its result
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def retry_after_s(response: httpx.Response, now: datetime) -> float | None:
-    """Seconds asked for by ``Retry-After`` (delta-seconds or HTTP date), if any."""
-    raw = response.headers.get("retry-after")
-    if not raw:
-        return None
-    if raw.strip().isdigit():
-        return float(raw.strip())
-    with contextlib.suppress(TypeError, ValueError):
-        return max(0.0, (parsedate_to_datetime(raw) - now).total_seconds())
-    return None
 
 
 class DeliveryWorker:
@@ -147,14 +143,15 @@ class DeliveryWorker:
     async def run_once(self, limit: int = 16) -> int:
         """Claim and attempt up to ``limit`` due deliveries; returns how many were attempted."""
         claimed = await self._claim(limit)
-        await asyncio.gather(*(self._attempt(delivery_id) for delivery_id in claimed))
+        await asyncio.gather(*(self._attempt(*lease) for lease in claimed))
         return len(claimed)
 
-    async def _claim(self, limit: int) -> list[UUID]:
+    async def _claim(self, limit: int) -> list[tuple[UUID, str]]:
+        """Lease up to ``limit`` due deliveries; returns (delivery id, lease token) pairs."""
         now = self._clock()
         free = or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
         due = (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now, free)
-        async with self._session_maker() as session, session.begin():
+        async with self._session_maker() as session, write_transaction(session):
             query = (
                 select(WebhookDelivery.id)
                 .where(*due)
@@ -165,16 +162,17 @@ class DeliveryWorker:
                 query = query.with_for_update(skip_locked=True)
             claimed = []
             for delivery_id in (await session.scalars(query)).all():
+                token = uuid.uuid4().hex
                 result = await session.execute(
                     update(WebhookDelivery)
                     .where(WebhookDelivery.id == delivery_id, *due)
-                    .values(locked_until=now + self._lease)
+                    .values(locked_until=now + self._lease, lease_token=token)
                 )
                 if result.rowcount == 1:
-                    claimed.append(delivery_id)
+                    claimed.append((delivery_id, token))
         return claimed
 
-    async def _attempt(self, delivery_id: UUID) -> None:
+    async def _attempt(self, delivery_id: UUID, lease_token: str) -> None:
         """One HTTP try. No database transaction is held while the receiver is called."""
         async with self._session_maker() as session:
             delivery = await session.get(WebhookDelivery, delivery_id)
@@ -186,14 +184,49 @@ class DeliveryWorker:
             delivery_id=delivery.id, attempted_at=started, url=isv.webhook_url or ""
         )
         response = await self._send(delivery, isv, attempt, started)
-        async with self._session_maker() as session, session.begin():
-            delivery = await session.get(WebhookDelivery, delivery_id)
-            if delivery is None:
-                return
+        delivery.attempt_count += 1  # a detached copy: the UPDATE below writes the count
+        values = settle(
+            delivery, attempt, response, started, self._settings.webhook_retry_schedule_s
+        )
+        await self._record(delivery, lease_token, attempt, values)
+
+    async def _record(
+        self,
+        delivery: WebhookDelivery,
+        lease_token: str,
+        attempt: WebhookAttempt,
+        values: dict[str, Any],
+    ) -> bool:
+        """Write the attempt and its outcome if this worker still holds the lease.
+
+        Returns False, having written nothing, when the lease expired or another claim
+        (or a redelivery) replaced it: the delivery is the newer holder's now.
+        """
+        held = (
+            WebhookDelivery.id == delivery.id,
+            WebhookDelivery.lease_token == lease_token,
+            WebhookDelivery.locked_until >= self._clock(),
+        )
+        async with self._session_maker() as session, write_transaction(session):
+            result = await session.execute(
+                update(WebhookDelivery)
+                .where(*held)
+                .values(
+                    **values,
+                    attempt_count=delivery.attempt_count,
+                    locked_until=None,
+                    lease_token=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                logger.warning(
+                    "webhook delivery %s: lease lost during the attempt, result not recorded",
+                    delivery.id,
+                )
+                return False
             session.add(attempt)
-            delivery.attempt_count += 1
-            delivery.locked_until = None
-            self._settle(delivery, attempt, response, started)
+        return True
 
     async def _send(
         self, delivery: WebhookDelivery, isv: Isv, attempt: WebhookAttempt, now: datetime
@@ -210,58 +243,47 @@ class DeliveryWorker:
             self._keys.webhook_private_key, "POST", isv.webhook_url, body
         )
         assert self._client is not None, "start() the worker first"
-        try:
-            target = await pin(isv.webhook_url, allow_private=self._settings.webhook_allow_private)
-        except UnsafeWebhookUrl as exc:
-            attempt.error = exc.message
-            return None
-        headers["host"] = target.host_header
+        timeout_s = self._settings.webhook_timeout_s
         started = time.perf_counter()
         try:
-            async with self._client.stream(
-                "POST",
-                target.connect_url,
-                content=body,
-                headers=headers,
-                extensions={"sni_hostname": target.server_name},
-            ) as response:
-                received = b""
-                async for chunk in response.aiter_bytes():
-                    received += chunk
-                    if len(received) >= RESPONSE_BODY_LIMIT:
-                        break
-                attempt.status_code = response.status_code
-                attempt.response_body = received[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace")
-                return response
-        except httpx.TimeoutException:
-            attempt.error = f"No answer within {self._settings.webhook_timeout_s:g} s"
+            async with asyncio.timeout(timeout_s):
+                return await self._post(isv.webhook_url, body, headers, attempt)
+        except UnsafeWebhookUrl as exc:
+            attempt.error = exc.message
+        except (TimeoutError, httpx.TimeoutException):
+            attempt.status_code = attempt.response_body = None  # cut before the answer ended
+            attempt.error = f"No answer within {timeout_s:g} s"
         except httpx.HTTPError as exc:
             attempt.error = f"{type(exc).__name__}: {exc}"[:1000]
         finally:
             attempt.latency_ms = round((time.perf_counter() - started) * 1000)
         return None
 
-    def _settle(
-        self,
-        delivery: WebhookDelivery,
-        attempt: WebhookAttempt,
-        response: httpx.Response | None,
-        now: datetime,
-    ) -> None:
-        status = response.status_code if response is not None else None
-        if status is not None and 200 <= status < 300:
-            delivery.status, delivery.delivered_at, delivery.last_error = DELIVERED, now, None
-            return
-        if status is not None and 300 <= status < 400:
-            attempt.error = (
-                f"Redirect ({status}) not followed: webhook URLs must answer 2xx directly"
-            )
-        delivery.last_error = attempt.error or f"Receiver answered HTTP {status}"
-        schedule = self._settings.webhook_retry_schedule_s
-        if status == 410 or delivery.attempt_count > len(schedule):
-            delivery.status, delivery.next_attempt_at = DEAD, None
-            return
-        delay = schedule[delivery.attempt_count - 1] * random.uniform(1 - JITTER, 1 + JITTER)
-        if response is not None and status in {429, 503}:
-            delay = max(delay, retry_after_s(response, now) or 0.0)
-        delivery.next_attempt_at = now + timedelta(seconds=delay)
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str], attempt: WebhookAttempt
+    ) -> httpx.Response:
+        """Resolve and check ``url``'s host, POST to the checked address, read the answer
+        (its first ``RESPONSE_BODY_LIMIT`` bytes) into ``attempt``.
+
+        Raises:
+            UnsafeWebhookUrl: the host resolves to a refused address (``webhooks.ssrf``).
+            httpx.HTTPError: the request failed.
+        """
+        assert self._client is not None
+        target = await pin(url, allow_private=self._settings.webhook_allow_private)
+        headers["host"] = target.host_header
+        async with self._client.stream(
+            "POST",
+            target.connect_url,
+            content=body,
+            headers=headers,
+            extensions={"sni_hostname": target.server_name},
+        ) as response:
+            received = b""
+            async for chunk in response.aiter_bytes():
+                received += chunk
+                if len(received) >= RESPONSE_BODY_LIMIT:
+                    break
+            attempt.status_code = response.status_code
+            attempt.response_body = received[:RESPONSE_BODY_LIMIT].decode("utf-8", "replace")
+            return response

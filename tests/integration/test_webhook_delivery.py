@@ -125,7 +125,7 @@ async def test_two_workers_on_one_postgresql_send_each_webhook_once(
     transports = [CountingTransport(), CountingTransport()]
     workers = [
         DeliveryWorker(c.create_session_maker(), keys, settings, transport=t)
-        for c, t in zip(configs, transports)
+        for c, t in zip(configs, transports, strict=True)
     ]
     for worker in workers:
         await worker.start()
@@ -133,7 +133,7 @@ async def test_two_workers_on_one_postgresql_send_each_webhook_once(
         async with writer.get_session() as session:
             isv_row = await session.get(Isv, uuid.UUID(isv.isv_id))
             for n in range(20):
-                enqueue(session, isv_row, "test.event", {"n": n})
+                enqueue(session, isv_row, "test.event", {"n": n}, environment="development")
             await session.commit()  # wakes both workers at once
 
         async def all_arrived() -> bool:

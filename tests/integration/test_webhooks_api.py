@@ -22,7 +22,9 @@ from tests.support.receiver import Receiver
 pytestmark = pytest.mark.usefixtures("backend")
 
 
-async def _enqueue(settings, isv: IsvFixture, payload: dict) -> None:
+async def _enqueue(
+    settings, isv: IsvFixture, payload: dict, environment: str = "development"
+) -> None:
     config = sqlalchemy_config(settings.database_url)
     try:
         async with config.get_session() as session:
@@ -31,6 +33,7 @@ async def _enqueue(settings, isv: IsvFixture, payload: dict) -> None:
                 await session.get(Isv, uuid.UUID(isv.isv_id)),
                 "installation.completed",
                 payload,
+                environment=environment,
             )
             await session.commit()
     finally:
@@ -111,6 +114,10 @@ async def test_rotated_secret_signs_alongside_the_old_one(
         "http://169.254.169.254/latest/meta-data",
         "http://localhost:8080/hook",
         "http://10.0.0.5/hook",
+        "http://100.64.0.1/hook",  # CGNAT
+        "http://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
+        "http://[2002:a9fe:a9fe::1]/latest/meta-data",  # 6to4 of 169.254.169.254
+        "http://[64:ff9b::a00:5]/hook",  # NAT64 of 10.0.0.5
     ],
 )
 async def test_webhook_urls_to_internal_addresses_are_refused_when_set(settings, url: str) -> None:

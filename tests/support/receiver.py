@@ -23,6 +23,8 @@ class Reply:
     body: bytes = b'{"ok":true}'
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # send the body one byte per trickle_s seconds (a slow-loris answer)
+    hold: threading.Event | None = None  # answer only once this is set (after any delay)
 
 
 class Receiver:
@@ -65,6 +67,8 @@ class Receiver:
                     receiver._arrived.notify_all()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if reply.hold is not None:
+                    reply.hold.wait()
                 with receiver._arrived:
                     receiver.requests.append(request)
                     receiver._arrived.notify_all()
@@ -73,7 +77,17 @@ class Receiver:
                     self.send_header(key, value)
                 self.send_header("content-length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if not reply.trickle_s:
+                    self.wfile.write(reply.body)
+                    return
+                self.wfile.flush()
+                for byte in reply.body:
+                    time.sleep(reply.trickle_s)
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:  # the client hung up
+                        return
 
             do_POST = do_GET = do_PUT = _handle
 

@@ -10,6 +10,8 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from install_service.db.models.tenants import DEVELOPMENT
+
 PENDING = "pending"
 DELIVERED = "delivered"
 DEAD = "dead"  # retries exhausted, or the receiver answered 410 Gone
@@ -19,13 +21,17 @@ class WebhookDelivery(UUIDv7AuditBase):
     """An event waiting for (or done with) delivery to the ISV's webhook URL.
 
     Written in the same transaction as the change it reports. ``message_id`` is the
-    Standard Webhooks ``webhook-id``, identical on every attempt.
+    Standard Webhooks ``webhook-id``, identical on every attempt. ``environment`` is the
+    environment of the end user the event is about: only that environment's API key sees
+    the delivery. A worker that claims the delivery writes a fresh ``lease_token`` and
+    ``locked_until``; it records the attempt's result only while both are still its own.
     """
 
     __tablename__ = "webhook_delivery"
     __table_args__ = (Index("ix_webhook_delivery_due", "status", "next_attempt_at"),)
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
+    environment: Mapped[str] = mapped_column(String(20), server_default=DEVELOPMENT)
     event_type: Mapped[str] = mapped_column(String(100))
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[str] = mapped_column(Text)  # the exact JSON body sent
@@ -33,6 +39,7 @@ class WebhookDelivery(UUIDv7AuditBase):
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    lease_token: Mapped[str | None] = mapped_column(String(32), default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     last_error: Mapped[str | None] = mapped_column(String(1000), default=None)
 
