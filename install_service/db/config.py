@@ -47,7 +47,9 @@ def sqlalchemy_config(database_url: str) -> SQLAlchemyAsyncConfig:
     config = SQLAlchemyAsyncConfig(
         connection_string=database_url,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        engine_config=EngineConfig(pool_pre_ping=not is_sqlite),
+        # hide_parameters: a database error's message (and so the log) never shows the
+        # values sent, such as a webhook secret being stored.
+        engine_config=EngineConfig(pool_pre_ping=not is_sqlite, hide_parameters=True),
         before_send_handler="autocommit",
         alembic_config=AlembicAsyncConfig(
             script_location=str(MIGRATIONS_DIR),
