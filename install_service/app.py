@@ -32,6 +32,10 @@ from install_service.errors import (
     missing_row_to_json,
     service_error_to_json,
 )
+from install_service.http.access_log import AccessLogMiddleware, logging_config
+from install_service.http.headers import security_headers
+from install_service.http.json_body import check_json_body
+from install_service.http.query import DropEmptyQueryValues
 from install_service.installs.controllers import ModalController
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
@@ -118,10 +122,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
         route_handlers += [DemoController, SandboxController]
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
         middleware=[
+            DropEmptyQueryValues(),
             EndUserCorsMiddleware(db.get_session, API_VERSIONS),
             *rate_limit_middleware(settings, [f"/{version}/" for version in API_VERSIONS]),
         ],
@@ -144,11 +149,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RepositoryNotFoundError: missing_row_to_json,
             Exception: internal_error_to_json,
         },
+        before_request=check_json_body,
+        logging_config=logging_config(),
+        before_send=[security_headers(f"/{version}/" for version in API_VERSIONS)],
         lifespan=[lifespan],
         on_startup=[lambda app: document_errors(app, tuple(f"/{v}/" for v in API_VERSIONS))],
         openapi_config=openapi_config(version="0.1.0"),
         debug=settings.debug,
     )
+    app.asgi_handler = AccessLogMiddleware(app.asgi_handler)  # 404s and 405s too
+    return app
 
 
 def _http_client(state: State) -> httpx.AsyncClient:

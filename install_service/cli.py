@@ -39,7 +39,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from install_service.app import create_app
 
     _migrate(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
 
 @click.group()

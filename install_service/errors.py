@@ -103,7 +103,11 @@ def http_error_to_json(request: Request, exc: HTTPException) -> Response[dict[st
 
 
 def internal_error_to_json(request: Request, exc: Exception) -> Response[dict[str, str]]:
-    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    """500 ``internal_error``; the log names the path as sent, without its query string
+    (which may hold a token), and no header or body."""
+    from install_service.http.access_log import log_path
+
+    request.logger.exception("unhandled error on %s %s", request.method, log_path(request.scope))
     return Response(
         error_body(500, "Internal server error", error_codes.INTERNAL_ERROR), status_code=500
     )

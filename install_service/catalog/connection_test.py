@@ -23,6 +23,7 @@ from install_service.catalog.connectors import App, render_template, validate_va
 
 MAX_ERROR_BODY_BYTES = 64 * 1024  # read no more of a failed answer than this
 MAX_DETAIL_CHARS = 200
+MIN_REDACTED_CHARS = 6  # shorter secret values are not searched for in a reason
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -230,12 +231,26 @@ def _network_problem(exc: BaseException) -> str:
 def _failure(
     reason: str, secrets: Iterable[str], status_code: int | None = None
 ) -> ConnectionResult:
-    return ConnectionResult(ok=False, reason=_redact(reason, secrets), status_code=status_code)
+    return ConnectionResult(ok=False, reason=redact(reason, secrets), status_code=status_code)
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value (raw, stripped, or percent-encoded) with "•••"."""
-    variants = {form for s in secrets for form in (s, s.strip(), _quote(s.strip())) if form}
-    for variant in sorted(variants, key=len, reverse=True):
-        text = text.replace(variant, "•••")
-    return text
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each secret value of at least ``MIN_REDACTED_CHARS`` characters (as
+    entered, stripped, or percent-encoded as it went into a URL) replaced by "•••".
+
+    Only the whole value is replaced, where it stands on its own: not where it is part of
+    a longer word (``abc123`` in ``abc1234``), and never a shorter value, which could be
+    any common word of the message. A percent-escape (``%20``) before or after a value
+    still counts as a separator.
+    """
+    variants = {
+        form
+        for secret in secrets
+        for form in (secret, secret.strip(), _quote(secret.strip()))
+        if len(form.strip()) >= MIN_REDACTED_CHARS
+    }
+    if not variants:
+        return text
+    alternatives = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+    standalone = re.compile(rf"(?:(?<![^\W_])|(?<=%[0-9A-Fa-f]{{2}}))(?:{alternatives})(?![^\W_])")
+    return standalone.sub("•••", text)

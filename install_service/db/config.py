@@ -51,7 +51,9 @@ def sqlalchemy_config(
     config = SQLAlchemyAsyncConfig(
         connection_string=database_url,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        engine_config=EngineConfig(pool_pre_ping=not is_sqlite),
+        # hide_parameters: a database error's message (and so the log) never shows the
+        # values sent, such as a webhook secret being stored.
+        engine_config=EngineConfig(pool_pre_ping=not is_sqlite, hide_parameters=True),
         alembic_config=AlembicAsyncConfig(
             script_location=str(migrations_dir),
             version_table_name="alembic_version",

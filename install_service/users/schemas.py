@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 import msgspec
 
-Username = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"\S")]
-FullName = Annotated[str, msgspec.Meta(max_length=255)]
+USERNAME_MAX_CHARS = 255
+FULL_NAME_MAX_CHARS = 255
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=USERNAME_MAX_CHARS, pattern=r"\S")]
+FullName = Annotated[str, msgspec.Meta(max_length=FULL_NAME_MAX_CHARS)]
+# No name may hold C0 controls (NUL included), DEL, C1 controls, the line and paragraph
+# separators, or the bidi embeddings, overrides and isolates that make text display as
+# something else (U+202A-U+202E, U+2066-U+2069; "Trojan Source", CVE-2021-42574).
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _check_names(username: object, full_name: object) -> None:
+    """Raises ValueError (msgspec answers it as a validation error: 422) for a name with a
+    forbidden character."""
+    for field, value in (("username", username), ("fullName", full_name)):
+        if isinstance(value, str) and (found := _FORBIDDEN.search(value)):
+            raise ValueError(
+                f"{field} may not contain control or bidi characters (U+{ord(found[0]):04X})"
+            )
+
+
 BATCH_MAX = 1000  # users per POST /users/batch
 
 
 class CreateUser(msgspec.Struct, rename="camel"):
     username: Username
     full_name: FullName | None = None
+
+    def __post_init__(self) -> None:
+        _check_names(self.username, self.full_name)
 
 
 class CreateUsers(msgspec.Struct, rename="camel"):
@@ -28,6 +50,9 @@ class UpdateUser(msgspec.Struct, rename="camel"):
 
     username: Username | msgspec.UnsetType = msgspec.UNSET
     full_name: FullName | msgspec.UnsetType | None = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        _check_names(self.username, self.full_name)
 
 
 class CreatedUser(msgspec.Struct, rename="camel"):

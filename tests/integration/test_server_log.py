@@ -1,0 +1,152 @@
+"""The real server's log never holds a secret: not a user JWT, an install-link token, an
+API key, a webhook secret or a credential value, valid or not, sent in a query string, a
+header or a body. The access log names the route and a short id of the credential."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from install_service.http.access_log import token_id
+from tests.conftest import IsvFixture, make_isv
+from tests.support.fake_bigcommerce import FakeBigCommerce
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH, bigcommerce  # noqa: F401  (fixture)
+from tests.support.processes import ServiceProcess, free_port, service_env
+from tests.support.receiver import Receiver
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # the log is the same on any database
+WEBHOOK_URL_SECRET = "hook-key-" + secrets.token_urlsafe(16)  # an ISV may put one in its URL
+
+
+@pytest.fixture
+async def isv(settings, receiver: Receiver) -> IsvFixture:
+    """AcmeCo, whose webhook URL carries a secret in its query string."""
+    return await make_isv(settings, "AcmeCo", f"{receiver.url}?key={WEBHOOK_URL_SECRET}")
+
+
+@pytest.fixture
+def service(
+    settings, isv: IsvFixture, bigcommerce: FakeBigCommerce, tmp_path: Path
+) -> Iterator[ServiceProcess]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = service_env(
+        {
+            "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "service-var"),
+            "INSTALL_SERVICE_DATABASE_URL": settings.database_url,
+            "INSTALL_SERVICE_PUBLIC_URL": url,
+            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
+            "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on 127.0.0.1
+        }
+    )
+    process = ServiceProcess(["serve", "--port", str(port)], env, url, tmp_path / "service.log")
+    yield process.start()
+    process.stop()
+
+
+def wait_for_line(log: Path, *parts: str, timeout_s: float = 10.0) -> str:
+    """The first line of ``log`` holding every one of ``parts``, once the server wrote it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for line in log.read_text().splitlines():
+            if all(part in line for part in parts):
+                return line
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no log line with {parts}:\n{log.read_text()}")
+        time.sleep(0.05)
+
+
+def fake(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(24)
+
+
+async def test_no_secret_reaches_the_log_and_each_request_is_logged_by_route_and_id(
+    service: ServiceProcess, isv: IsvFixture, bigcommerce: FakeBigCommerce, receiver: Receiver
+) -> None:
+    forged_jwt = "eyJhbGciOiJFZERTQSJ9." + fake("eyJzdWIiOiJ4In0") + "." + fake("sig")
+    wrong_key, wrong_link = fake("isk_dev_"), fake("link.")
+    wrong_access_token = fake("bc-wrong-")
+    async with httpx.AsyncClient(base_url=service.url, headers=isv.headers) as api:
+        user_id = (await api.post("/2023-12/users", json={"username": "gregg"})).json()["userId"]
+        jwt = (await api.get(f"/2023-12/users/{user_id}/token")).json()["token"]
+        link = (
+            await api.get(f"/2023-12/users/{user_id}/integrations/{isv.integration_id}/install-url")
+        ).json()["url"]
+        link_token = urlsplit(link).query.rpartition("token=")[2]
+        new_secret = (await api.post("/2023-12/webhooks/secret/rotate")).json()["webhookSecret"]
+        good = {
+            "app": "bigcommerce",
+            "data": {"storeHash": STORE_HASH, "accessToken": ACCESS_TOKEN},
+        }
+        assert (
+            await api.post(f"/2023-12/users/{user_id}/credentials", json=good)
+        ).status_code == 201
+        installed = await api.post(
+            "/forge-install/install",
+            data={"integrationId": isv.integration_id, **good["data"]},
+            headers={"Authorization": "", "x-alloy-user-token": jwt},
+        )
+        assert installed.status_code == 200, installed.text
+        [webhook] = receiver.wait_for(1)  # sent to the URL with its secret
+        assert WEBHOOK_URL_SECRET in webhook.path
+        bigcommerce.refuse()
+        bad = {
+            "app": "bigcommerce",
+            "data": {"storeHash": STORE_HASH, "accessToken": wrong_access_token},
+        }
+        assert (
+            await api.post(f"/2023-12/users/{user_id}/credentials", json=bad)
+        ).status_code == 422
+
+        anonymous = {"Authorization": ""}
+        modal = {"integrationId": isv.integration_id}
+        for token in (jwt, forged_jwt):
+            await api.get("/forge-install", params=modal | {"token": token}, headers=anonymous)
+            await api.get(
+                "/2024-03/integrations", headers=anonymous | {"x-alloy-user-token": token}
+            )
+            await api.get("/2024-03/workflows", params={"token": token}, headers=anonymous)
+        for token in (link_token, wrong_link):
+            await api.get("/embedded-install", params=modal | {"token": token}, headers=anonymous)
+        unknown = await api.get("/no-such-page", params={"token": jwt, "apiKey": isv.api_key})
+        assert unknown.status_code == 404
+        await api.get("/2023-12/users", headers={"Authorization": f"Bearer {wrong_key}"})
+        last = f"/last-request-{secrets.token_hex(4)}"
+        await api.get(last, headers=anonymous)
+
+    log = service.log_path
+    wait_for_line(log, f"GET {last}")  # the server logged every request above
+    text = log.read_text()
+    for name, value in {
+        "API key": isv.api_key,
+        "wrong API key": wrong_key,
+        "user JWT": jwt,
+        "user JWT signature": jwt.rpartition(".")[2],
+        "forged JWT": forged_jwt,
+        "install-link token": link_token,
+        "wrong link token": wrong_link,
+        "webhook secret": isv.webhook_secret,
+        "rotated webhook secret": new_secret,
+        "credential value": ACCESS_TOKEN,
+        "webhook URL secret": WEBHOOK_URL_SECRET,
+        "wrong credential value": wrong_access_token,
+    }.items():
+        assert value not in text, f"the {name} is in the server log"
+
+    assert "?" not in text.partition("Application startup complete")[2]  # no query string at all
+    wait_for_line(log, '"GET /forge-install" 200', f"query_token={token_id(jwt)}")
+    wait_for_line(log, '"GET /forge-install" 401', f"query_token={token_id(forged_jwt)}")
+    wait_for_line(log, '"GET /2024-03/integrations" 200', f"user_token={token_id(jwt)}")
+    wait_for_line(log, '"GET /2024-03/integrations" 401', f"user_token={token_id(forged_jwt)}")
+    wait_for_line(log, '"GET /embedded-install" 200', f"query_token={token_id(link_token)}")
+    wait_for_line(
+        log, '"POST /2023-12/users/', '/credentials" 422', f"api_key={token_id(isv.api_key)}"
+    )
+    wait_for_line(log, '"GET /no-such-page" 404', f"query_token={token_id(jwt)}")
+    wait_for_line(log, '"GET /2023-12/users" 401', f"api_key={token_id(wrong_key)}")
