@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service.catalog import connection_test
 from install_service.catalog.services import find_integration, find_integration_of_workflows
 from install_service.db.models import EndUser, Integration, Isv
-from install_service.enduser.dependencies import user_for_token
 from install_service.errors import NotFound, ServiceError, Unauthorized
 from install_service.installs import services, updates
 from install_service.installs.pages import error_page, page_headers
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.user_tokens import USER_TOKEN_HEADER, UserTokens
 from install_service.settings import Settings
+from install_service.users.tokens import user_for_token
 
 TOKEN_PROBLEMS = {
     "missing": "This install window was opened without a user token.",
