@@ -195,3 +195,11 @@ async def test_a_browser_can_read_the_failed_authentication_429(client, isv: Isv
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert refused.headers["access-control-allow-origin"] == HOST_ORIGIN
     assert "Retry-After" in refused.headers["access-control-expose-headers"]
+
+
+async def test_cors_preflights_are_not_counted(client, isv: IsvFixture) -> None:
+    preflight = {"Origin": HOST_ORIGIN, "Access-Control-Request-Method": "GET"}
+    for _ in range(API_LIMIT + 1):
+        answer = await client.options("/2024-03/workflows", headers=preflight)
+        assert answer.status_code == 204 and "ratelimit-limit" not in answer.headers
+    assert (await client.get("/2023-12/users")).status_code == 401
