@@ -24,6 +24,7 @@ from install_service.apps.controllers import AppsController
 from install_service.catalog.controllers import IntegrationsController
 from install_service.credentials.controllers import CredentialsController
 from install_service.db.config import sqlalchemy_config
+from install_service.enduser.controllers import EndUserPreflightController
 from install_service.enduser.cors import EndUserCorsMiddleware
 from install_service.errors import (
     ServiceError,
@@ -40,7 +41,11 @@ from install_service.installs.controllers import ModalController
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
 from install_service.openapi import document_errors, openapi_config
-from install_service.ratelimits import rate_limit_middleware, too_many_requests_to_json
+from install_service.ratelimits import (
+    AuthFailures,
+    rate_limit_middleware,
+    too_many_requests_to_json,
+)
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
@@ -54,6 +59,7 @@ from install_service.workflows.manager_controllers import InstallationsControlle
 
 API_VERSIONS = ("2023-12", "2024-03", "2025-09")
 ISV_API = (
+    EndUserPreflightController,  # first: the first OPTIONS handler registered for a path wins
     UsersController,
     IntegrationsController,
     LinksController,
@@ -95,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).resolved()
     services = build_services(settings)
     db = sqlalchemy_config(settings.database_url)
+    auth_failures = AuthFailures(settings.rate_limit_auth_failures)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -127,8 +134,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
         middleware=[
             DropEmptyQueryValues(),
-            EndUserCorsMiddleware(db.get_session, API_VERSIONS),
-            *rate_limit_middleware(settings, [f"/{version}/" for version in API_VERSIONS]),
+            EndUserCorsMiddleware(API_VERSIONS),
+            *rate_limit_middleware(
+                settings, [f"/{version}/" for version in API_VERSIONS], services.user_tokens
+            ),
         ],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
@@ -136,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "user_tokens": Provide(lambda: services.user_tokens, sync_to_thread=False),
             "cipher": Provide(lambda: services.cipher, sync_to_thread=False),
             "link_tokens": Provide(lambda: services.link_tokens, sync_to_thread=False),
+            "auth_failures": Provide(lambda: auth_failures, sync_to_thread=False),
             "http_client": Provide(_http_client, sync_to_thread=False),
         },
         template_config=TemplateConfig(

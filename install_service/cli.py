@@ -39,7 +39,17 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from install_service.app import create_app
 
     _migrate(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    # X-Forwarded-For (and -Proto) are believed only from INSTALL_SERVICE_TRUSTED_PROXIES;
+    # uvicorn's own default would trust 127.0.0.1, and it never reads "Forwarded".
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,  # install_service.http.access_log logs requests, without secrets
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
+    )
 
 
 @click.group()

@@ -1,90 +1,194 @@
-"""Rate limits per API key and per user token, with Litestar's ``RateLimitMiddleware``.
+"""Rate limits per caller, with Litestar's ``RateLimitMiddleware``, and failed
+authentications per client address.
 
-Two fixed windows: ``INSTALL_SERVICE_RATE_LIMIT_API`` for each API key on the API routes
-(or the client IP when a request there has no key), ``INSTALL_SERVICE_RATE_LIMIT_USER`` for
-each user token on any route (end-user API and the modal's steps). Keys and tokens are
-counted by SHA-256 digest, so no secret is kept in the store. Every counted answer has
-``RateLimit-Policy``, ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
-(seconds; IETF draft-ietf-httpapi-ratelimit-headers); a refused one is 429
-``{"message", "code": "rate_limited"}`` with ``Retry-After`` (seconds, RFC 9110 §10.2.3).
+Two fixed windows count requests: ``INSTALL_SERVICE_RATE_LIMIT_API`` for each API key on
+the API routes (or the client address when a request there has no usable key),
+``INSTALL_SERVICE_RATE_LIMIT_USER`` for each end user on any route (end-user API and the
+modal's steps). A caller is its identity, never the raw string it sent: an API key counts
+by its digest (the key's id; ``security.api_keys``), a user token by the user it was
+verified for (signature and claims, no database; ``UserTokens.verify``), so two spellings
+of one credential never get two buckets. A credential in any other spelling counts
+against the client address and is refused 401 by the route.
 
-Counts live in the app's in-memory store: each server process counts on its own.
+A third window, ``INSTALL_SERVICE_RATE_LIMIT_AUTH_FAILURES``, counts failed
+authentications (a wrong or malformed API key or user token) per client address where the
+failure is known: the auth dependencies (``AuthFailures.counting``). Past it, every
+authenticated request from that address is refused 429 until the window ends, a right
+credential included, so guessing keys is slow.
+
+The client address is the socket peer, or the address a trusted proxy forwarded
+(``INSTALL_SERVICE_TRUSTED_PROXIES``, applied by uvicorn in ``cli``): ``X-Forwarded-For``
+from anyone else changes nothing.
+
+Every counted answer has ``RateLimit-Policy``, ``RateLimit-Limit``, ``RateLimit-Remaining``
+and ``RateLimit-Reset`` (seconds; IETF draft-ietf-httpapi-ratelimit-headers); a refused one
+is 429 ``{"message", "code": "rate_limited"}`` with ``Retry-After`` (seconds, RFC 9110
+§10.2.3). Counts live in the app's in-memory stores: each server process counts on its own.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, get_remote_address
+from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig
+from litestar.serialization import decode_json, encode_json
 
-from install_service.errors import error_body
-from install_service.isvs.dependencies import bearer_token
-from install_service.security.user_tokens import USER_TOKEN_HEADER
+from install_service import error_codes
+from install_service.errors import Unauthorized, error_body
+from install_service.security.api_keys import MalformedApiKey, bearer_api_key, hash_api_key
+from install_service.security.user_tokens import USER_TOKEN_HEADER, InvalidUserToken, UserTokens
 from install_service.settings import Settings
 
+AUTH_FAILURES_STORE = "auth_failures"  # the app's store (memory by default) for AuthFailures
+_IDENTITY_STATE_KEY = "rate_limit_identity"
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The socket peer's address (rewritten by uvicorn only for a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
 
 
-def request_identity(request: Request[Any, Any, Any]) -> str:
-    """Whom a request counts against: ``api:<digest of the API key>``, else
-    ``user:<digest of the user token>``, else ``ip:<client address>``. An API key wins
-    over a token, as in ``enduser.dependencies.provide_caller``."""
-    if (api_key := bearer_token(request)) is not None:
-        return "api:" + _digest(api_key)
+def request_identity(request: Request[Any, Any, Any], user_tokens: UserTokens) -> str:
+    """Whom a request counts against: ``api:<SHA-256 of the API key>``, else
+    ``user:<userId>`` for a user token that verifies, else ``ip:<client address>``. An API
+    key wins over a token, as in ``enduser.dependencies.provide_caller``. Computed once per
+    request (kept in the request state)."""
+    if (identity := request.state.get(_IDENTITY_STATE_KEY)) is None:
+        identity = _identity(request, user_tokens)
+        request.state[_IDENTITY_STATE_KEY] = identity
+    return identity
+
+
+def _identity(request: Request[Any, Any, Any], user_tokens: UserTokens) -> str:
+    try:
+        api_key = bearer_api_key(request.headers.get("authorization"))
+    except MalformedApiKey:
+        return "ip:" + client_address(request)
+    if api_key is not None:
+        return "api:" + hash_api_key(api_key)
     if token := request.headers.get(USER_TOKEN_HEADER):
-        return "user:" + _digest(token)
-    return "ip:" + get_remote_address(request)
+        try:
+            return "user:" + user_tokens.verify(token).user_id
+        except InvalidUserToken:
+            pass
+    return "ip:" + client_address(request)
 
 
 def rate_limit_middleware(
-    settings: Settings, api_prefixes: Iterable[str]
+    settings: Settings, api_prefixes: Iterable[str], user_tokens: UserTokens
 ) -> list[DefineMiddleware]:
-    """The two limits as app middleware. ``api_prefixes``: paths of the API routes
-    (e.g. ``/2023-12/``), where a request without a token counts against its key or IP."""
+    """The two request limits as app middleware. ``api_prefixes``: paths of the API routes
+    (e.g. ``/2023-12/``), where a request without a usable credential counts against its
+    client address. ``OPTIONS`` (CORS preflights) is never counted."""
     prefixes = tuple(api_prefixes)
 
+    def identify(request: Request[Any, Any, Any]) -> str:
+        return request_identity(request, user_tokens)
+
     def is_api_call(request: Request[Any, Any, Any]) -> bool:
-        identity = request_identity(request)
-        return identity.startswith("api:") or (
-            identity.startswith("ip:") and request.url.path.startswith(prefixes)
+        identity = identify(request)
+        return request.method != "OPTIONS" and (
+            identity.startswith("api:")
+            or (identity.startswith("ip:") and request.url.path.startswith(prefixes))
         )
 
     def is_user_call(request: Request[Any, Any, Any]) -> bool:
-        return request_identity(request).startswith("user:")
+        return request.method != "OPTIONS" and identify(request).startswith("user:")
 
     return [
         RateLimitConfig(
             rate_limit=settings.rate_limit_api,  # type: ignore[arg-type]
-            identifier_for_request=request_identity,
+            identifier_for_request=identify,
             check_throttle_handler=is_api_call,
         ).middleware,
         RateLimitConfig(
             rate_limit=settings.rate_limit_user,  # type: ignore[arg-type]
-            identifier_for_request=request_identity,
+            identifier_for_request=identify,
             check_throttle_handler=is_user_call,
         ).middleware,
     ]
 
 
+class TooManyFailedAuthentications(TooManyRequestsException):
+    """The client address failed to authenticate too often; ``retry_after_s`` seconds left."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            detail=f"Too many failed authentications from this address: retry in {retry_after_s} s",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+class AuthFailures:
+    """Failed authentications per client address, in fixed windows of ``rate`` (e.g.
+    ``("minute", 20)``), kept in the app's store ``AUTH_FAILURES_STORE``."""
+
+    def __init__(self, rate: tuple[str, int], store_name: str = AUTH_FAILURES_STORE) -> None:
+        unit, self._limit = rate
+        self._window_s = DURATION_VALUES[unit]  # type: ignore[index]
+        self._store_name = store_name
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def counting(self, request: Request[Any, Any, Any]) -> AsyncIterator[None]:
+        """``async with auth_failures.counting(request): <authenticate>``: refuse a blocked
+        address first; an ``Unauthorized`` raised inside, for a request that sent an
+        ``Authorization`` or user-token header, counts one failure for its address.
+
+        Raises:
+            TooManyFailedAuthentications: the address is over the limit (429).
+        """
+        store = request.app.stores.get(self._store_name)
+        key = "auth-failures:" + client_address(request)
+        count, reset_at = await self._window(store, key)
+        if count >= self._limit:
+            raise TooManyFailedAuthentications(max(1, reset_at - int(time.time())))
+        try:
+            yield
+        except Unauthorized:
+            if request.headers.get("authorization") or USER_TOKEN_HEADER in request.headers:
+                await self._count_one(store, key)
+            raise
+
+    async def _window(self, store: Any, key: str) -> tuple[int, int]:
+        """(failures so far, end of the window as epoch seconds) for ``key``."""
+        now = int(time.time())
+        raw = await store.get(key)
+        window = decode_json(raw) if raw else {}
+        if not window or window["reset_at"] <= now:
+            return 0, now + self._window_s
+        return window["count"], window["reset_at"]
+
+    async def _count_one(self, store: Any, key: str) -> None:
+        async with self._lock:
+            count, reset_at = await self._window(store, key)
+            window = {"count": count + 1, "reset_at": reset_at}
+            await store.set(
+                key, encode_json(window), expires_in=max(1, reset_at - int(time.time()))
+            )
+
+
 def too_many_requests_to_json(
     _: Request[Any, Any, Any], exc: TooManyRequestsException
 ) -> Response[dict[str, str]]:
-    """429 in the API's error shape, with ``Retry-After`` = the window's ``RateLimit-Reset``."""
+    """429 in the API's error shape, with ``Retry-After`` (the window's ``RateLimit-Reset``)."""
     headers = dict(exc.headers or {})
-    retry_after_s = max(1, int(headers.get("RateLimit-Reset", "1")))
+    retry_after_s = max(1, int(headers.get("Retry-After") or headers.get("RateLimit-Reset", "1")))
     limit, _, window = headers.get("RateLimit-Policy", "").partition("; w=")
     message = f"Rate limit exceeded: retry in {retry_after_s} s"
-    if limit and window:
+    if isinstance(exc, TooManyFailedAuthentications):
+        message = exc.detail
+    elif limit and window:
         message = f"Rate limit of {limit} requests per {_unit(int(window))} exceeded: retry in {retry_after_s} s"
     return Response(
-        error_body(429, message, "rate_limited"),
+        error_body(429, message, error_codes.RATE_LIMITED),
         status_code=429,
         headers=headers | {"Retry-After": str(retry_after_s)},
     )

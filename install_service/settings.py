@@ -7,6 +7,7 @@ and by the command line, so tests build their own ``Settings`` without touching
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -57,6 +58,19 @@ def _rate(name: str, raw: str) -> tuple[str, int]:
     return unit, int(count)
 
 
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDRs (``10.0.0.1, 172.16.0.0/12``), each checked."""
+    parts = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for part in parts:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{PREFIX}{name} must list IP addresses or CIDRs, not {part!r}"
+            ) from exc
+    return parts
+
+
 def _floats(name: str, raw: str) -> tuple[float, ...]:
     try:
         values = tuple(float(part) for part in raw.split(",") if part.strip())
@@ -89,7 +103,9 @@ class Settings:
     webhook_poll_interval_s: float = 1.0  # safety net; commits wake the worker at once
     user_token_ttl_s: int = 3600
     rate_limit_api: tuple[str, int] = ("minute", 600)  # per API key (or client IP without one)
-    rate_limit_user: tuple[str, int] = ("minute", 600)  # per user token
+    rate_limit_user: tuple[str, int] = ("minute", 600)  # per end user (verified user token)
+    rate_limit_auth_failures: tuple[str, int] = ("minute", 20)  # per client address
+    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For is believed
     demo: bool = False
     debug: bool = False
 
@@ -130,6 +146,10 @@ class Settings:
             values["rate_limit_api"] = _rate("RATE_LIMIT_API", raw)
         if (raw := get("RATE_LIMIT_USER")) is not None:
             values["rate_limit_user"] = _rate("RATE_LIMIT_USER", raw)
+        if (raw := get("RATE_LIMIT_AUTH_FAILURES")) is not None:
+            values["rate_limit_auth_failures"] = _rate("RATE_LIMIT_AUTH_FAILURES", raw)
+        if (raw := get("TRUSTED_PROXIES")) is not None:
+            values["trusted_proxies"] = _networks("TRUSTED_PROXIES", raw)
         if (raw := get("DEBUG")) is not None:
             values["debug"] = _bool("DEBUG", raw)
         suffix = "_API_BASE"

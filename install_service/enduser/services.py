@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service import error_codes
 from install_service.db.models import Isv
-from install_service.errors import InvalidInput
+from install_service.errors import Forbidden, InvalidInput
 from install_service.isvs.services import normalise_origin
 
 
@@ -51,3 +52,17 @@ async def listed_by_any_isv(session: AsyncSession, origin: str | None) -> bool:
         )
     )
     return any(is_listed(origin, origins or []) for origins in rows)
+
+
+async def preflight_origin(session: AsyncSession, raw_origin: str) -> str:
+    """The normalised origin of a CORS preflight that some ISV lists (one read, no write).
+
+    Raises:
+        Forbidden: ``origin_not_allowed`` (403), no ISV lists it (or it is not an origin).
+    """
+    origin = request_origin(raw_origin)
+    if not await listed_by_any_isv(session, origin):
+        raise Forbidden(
+            f"{raw_origin} is not an allowed origin", code=error_codes.ORIGIN_NOT_ALLOWED
+        )
+    return origin  # type: ignore[return-value]  (listed, so not None)

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service import error_codes
 from install_service.catalog.services import find_integration, find_integration_of_workflows
 from install_service.db.models import EndUser, InstallLink, Integration, Isv
-from install_service.enduser.dependencies import user_for_token
 from install_service.errors import NotFound, Unauthorized
 from install_service.installs.state import ModalState
 from install_service.security.user_tokens import UserTokens
+from install_service.users.tokens import user_for_token
 
 TOKEN_PROBLEMS = {
     "missing": "This install window was opened without a user token.",

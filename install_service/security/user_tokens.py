@@ -8,6 +8,7 @@ RFC 8037) under a ``kid``; the public key is served at ``/.well-known/jwks.json`
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,9 @@ ALGORITHM = "EdDSA"
 AUDIENCE = "install-service:user"
 USER_TOKEN_HEADER = "x-alloy-user-token"  # noqa: S105 (the header that carries a user JWT; spec, "End-user API")
 REQUIRED_CLAIMS = ("sub", "isv", "iss", "aud", "iat", "exp", "jti")
+# A JWS compact serialisation as ``mint`` writes it (RFC 7515 §7.1, base64url without padding).
+# PyJWT's decoder is laxer: it drops '=' padding, whitespace and other stray characters.
+TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class InvalidUserToken(Exception):
@@ -70,11 +74,13 @@ class UserTokens:
         """Decode and check a token.
 
         Raises:
-            InvalidUserToken: missing, malformed, wrong algorithm (``alg: none`` included),
+            InvalidUserToken: missing, malformed (not ``TOKEN_FORM``), wrong algorithm (``alg: none`` included),
                 unknown ``kid``, bad signature, expired, or a required claim absent.
         """
         if not token:
             raise InvalidUserToken("missing")
+        if not TOKEN_FORM.fullmatch(token):
+            raise InvalidUserToken("invalid")
         try:
             header = jwt.get_unverified_header(token)
             if header.get("kid") != self._keys.jwt_kid:

@@ -157,3 +157,21 @@ async def test_the_services_own_pages_need_no_listed_origin(client, isv: IsvFixt
         headers={"Origin": "http://testserver.local", "x-alloy-user-token": token},
     )
     assert response.status_code == 200
+
+
+async def test_a_deleted_users_token_from_a_listed_origin_is_refused_at_once(
+    client, isv: IsvFixture
+) -> None:
+    """The 401 is decided while the request's own session is open: no second session may
+    queue behind its lock (on SQLite that was a 10 s wait and a 500)."""
+    user_id, token = await new_user(client, isv)
+    assert (
+        await client.delete(f"/2023-12/users/{user_id}", headers=isv.headers)
+    ).status_code == 200
+    for path in ("/2024-03/integrations", "/2024-03/workflows"):
+        refused = await client.get(
+            path, headers={"Origin": HOST_ORIGIN, "x-alloy-user-token": token}
+        )
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["code"] == "token_unknown_user"
+        assert refused.headers["access-control-allow-origin"] == HOST_ORIGIN

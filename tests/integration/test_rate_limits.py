@@ -1,5 +1,6 @@
-"""Rate limits: per API key on the ISV API, per user token on the end-user API, 429 with
-Retry-After and RateLimit-* headers; one caller's limit never touches another's."""
+"""Rate limits: per API key on the ISV API, per end user on the end-user API, per client
+address for failed authentications; 429 with Retry-After and RateLimit-* headers; one
+caller's limit never touches another's, and no spelling of a credential escapes its own."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 from litestar import Litestar
 
 from install_service.app import create_app
+from install_service.security.keys import load_keys
+from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
 from tests.conftest import HOST_ORIGIN, IsvFixture
 from tests.support.db_rows import rows
@@ -18,13 +21,17 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 API_LIMIT = 6
 USER_LIMIT = 3
+AUTH_FAILURE_LIMIT = 4
 
 
 @pytest.fixture
 async def app(settings: Settings) -> Litestar:
     return create_app(
         replace(
-            settings, rate_limit_api=("minute", API_LIMIT), rate_limit_user=("minute", USER_LIMIT)
+            settings,
+            rate_limit_api=("minute", API_LIMIT),
+            rate_limit_user=("minute", USER_LIMIT),
+            rate_limit_auth_failures=("minute", AUTH_FAILURE_LIMIT),
         )
     )
 
@@ -118,3 +125,81 @@ async def test_pages_and_static_files_are_not_limited(client, isv: IsvFixture) -
     for _ in range(API_LIMIT + 1):
         script = await client.get("/static/embedded.js")
         assert script.status_code == 200 and "ratelimit-limit" not in script.headers
+
+
+def as_user(token: str, **extra: str) -> dict[str, str]:
+    return {"x-alloy-user-token": token, **extra}
+
+
+async def test_every_token_of_one_user_counts_against_that_user(
+    client, isv: IsvFixture, settings: Settings
+) -> None:
+    user_id, token = await new_user(client, isv)
+    for _ in range(USER_LIMIT):
+        assert (await client.get("/2024-03/workflows", headers=as_user(token))).status_code == 200
+    fresh = UserTokens(load_keys(settings), issuer=settings.public_url).mint(
+        user_id=user_id, isv_id=isv.isv_id
+    )
+    assert fresh != token
+    assert_rate_limited(await client.get("/2024-03/workflows", headers=as_user(fresh)))
+
+
+async def test_a_token_respelled_is_refused_not_given_a_fresh_bucket(
+    client, isv: IsvFixture
+) -> None:
+    _, token = await new_user(client, isv)
+    for _ in range(USER_LIMIT):
+        assert (await client.get("/2024-03/workflows", headers=as_user(token))).status_code == 200
+    assert_rate_limited(await client.get("/2024-03/workflows", headers=as_user(token)))
+    padded = await client.get("/2024-03/workflows", headers=as_user(token + "=="))
+    assert padded.status_code == 401 and padded.json()["code"] == "token_invalid", padded.text
+
+
+async def test_failed_authentications_block_the_address_even_for_a_right_key(
+    client, isv: IsvFixture
+) -> None:
+    wrong_keys = [f"Bearer {isv.api_key[:-1]}{c}" for c in "ABCD" if c != isv.api_key[-1]]
+    attempts = [
+        {"Authorization": wrong_keys[0]},
+        {"Authorization": wrong_keys[1]},
+        {"Authorization": f"Bearer {isv.api_key}=="},  # a respelled right key fails too
+        as_user("not.a.jwt"),
+    ]
+    assert len(attempts) == AUTH_FAILURE_LIMIT
+    for headers in attempts:
+        response = await client.get("/2024-03/workflows", headers=headers)
+        assert response.status_code == 401, response.text
+    for headers in (isv.headers, {"Authorization": wrong_keys[2]}):
+        refused = await client.get("/2023-12/users", headers=headers)
+        assert refused.status_code == 429, refused.text
+        assert refused.json() == {"message": refused.json()["message"], "code": "rate_limited"}
+        assert "failed authentications" in refused.json()["message"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert (await client.get("/static/embedded.js")).status_code == 200  # no credential, no check
+
+
+async def test_a_missing_credential_is_no_failed_authentication(client, isv: IsvFixture) -> None:
+    for _ in range(AUTH_FAILURE_LIMIT + 1):
+        assert (await client.get("/2024-03/workflows")).status_code == 401
+    assert (await client.get("/2023-12/users", headers=isv.headers)).status_code == 200
+
+
+async def test_a_browser_can_read_the_failed_authentication_429(client, isv: IsvFixture) -> None:
+    _, token = await new_user(client, isv)
+    for _ in range(AUTH_FAILURE_LIMIT):
+        response = await client.get(
+            "/2024-03/integrations", headers=as_user("x.y.z", Origin=HOST_ORIGIN)
+        )
+        assert response.status_code == 401
+    refused = await client.get("/2024-03/integrations", headers=as_user(token, Origin=HOST_ORIGIN))
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert refused.headers["access-control-allow-origin"] == HOST_ORIGIN
+    assert "Retry-After" in refused.headers["access-control-expose-headers"]
+
+
+async def test_cors_preflights_are_not_counted(client, isv: IsvFixture) -> None:
+    preflight = {"Origin": HOST_ORIGIN, "Access-Control-Request-Method": "GET"}
+    for _ in range(API_LIMIT + 1):
+        answer = await client.options("/2024-03/workflows", headers=preflight)
+        assert answer.status_code == 204 and "ratelimit-limit" not in answer.headers
+    assert (await client.get("/2023-12/users")).status_code == 401
