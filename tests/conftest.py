@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -82,10 +84,21 @@ def receiver() -> Iterator[Receiver]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def rsa_pem() -> str:
+    """One 2048-bit RSA key (PKCS#8 PEM) for the whole run: making one takes 0.05-0.5 s, and
+    every app would otherwise generate its webhook key under its own var/keys."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, rsa_pem: str) -> Settings:
     return Settings(
         var_dir=tmp_path / "var",
+        webhook_private_key_pem=rsa_pem,
         database_url=database_url,
         public_url="http://testserver.local",
         credential_keys=(base64.b64encode(os.urandom(32)).decode(),),
