@@ -6,7 +6,7 @@ import asyncio
 import base64
 import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from tests.support.databases import (
     require_postgres_in_ci,
     sqlite_url,
 )
+from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.receiver import Receiver
 
 EXAMPLE_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
@@ -165,8 +166,23 @@ async def other_isv(settings: Settings) -> IsvFixture:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def bigcommerce() -> Iterator[FakeBigCommerce]:
+    """A local stand-in for the BigCommerce API (the modal's connection test calls it)."""
+    server = FakeBigCommerce().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def modal_settings(settings: Settings, bigcommerce: FakeBigCommerce) -> Settings:
+    """The test settings with BigCommerce calls sent to the local ``bigcommerce``."""
+    return replace(settings, app_api_bases={"bigcommerce": bigcommerce.api_base})
+
+
+@pytest.fixture
+async def app(modal_settings: Settings) -> Litestar:
+    """The service as a test's ``client`` talks to it (BigCommerce is the local fake)."""
+    return create_app(modal_settings)
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 def _begin(connection: Connection) -> None:
     """``BEGIN IMMEDIATE`` for a write transaction (``db.transactions.begin_write``), a
     deferred ``BEGIN`` otherwise: readers never queue behind the write lock."""
-    write = connection.get_execution_options().get(WRITE_OPTION, True)  # TODO(issue 10): False once every use case calls begin_write
+    # TODO(issue 10): False once every use case calls begin_write
+    write = connection.get_execution_options().get(WRITE_OPTION, True)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 

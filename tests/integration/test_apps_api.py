@@ -6,12 +6,7 @@ import pytest
 
 from tests.conftest import IsvFixture
 from tests.support.fake_bigcommerce import FakeBigCommerce
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    app,
-    bigcommerce,
-    modal_settings,
-    new_user,
-)
+from tests.support.installs import new_user
 
 pytestmark = pytest.mark.usefixtures("backend")
 

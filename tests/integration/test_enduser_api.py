@@ -11,7 +11,7 @@ from install_service.security.keys import load_keys
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
 from tests.conftest import IsvFixture
-from tests.support.installs import app, bigcommerce, finish_install, modal_settings, new_user  # noqa: F401
+from tests.support.installs import finish_install, new_user
 
 pytestmark = pytest.mark.usefixtures("backend")
 

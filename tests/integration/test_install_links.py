@@ -12,14 +12,7 @@ from sqlalchemy import text
 from install_service.db.config import sqlalchemy_config
 from tests.conftest import HOST_ORIGIN, IsvFixture
 from tests.support.db_rows import count
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    ACCESS_TOKEN,
-    STORE_HASH,
-    app,
-    bigcommerce,
-    modal_settings,
-    new_user,
-)
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH, new_user
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.usefixtures("backend")

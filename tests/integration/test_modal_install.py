@@ -26,15 +26,12 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import as_uuid, count, postgres_text_dump, rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.html import by_id, has_id, has_sentence, visible_text
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
+from tests.support.installs import (
     ACCESS_TOKEN,
     STORE_HASH,
-    app,
-    bigcommerce,
     finish_install,
     install_request,
     integration_for,
-    modal_settings,
     new_user,
     send_concurrently,
 )
