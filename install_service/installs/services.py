@@ -222,6 +222,13 @@ async def install(
         raise
     except IntegrityError:
         await session.rollback()
+        if before_commit is not None:
+            # The winner may have claimed what this attempt claims (an Alloy Link's link,
+            # in its installation's transaction): then this one is refused, not a success.
+            try:
+                await before_commit(session)
+            finally:
+                await session.rollback()
         # A rollback expires every loaded object; reload the ones callers render (their
         # attributes would otherwise lazy-load outside the async context: MissingGreenlet).
         for loaded in (plan.isv, plan.user, plan.integration):
