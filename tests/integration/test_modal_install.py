@@ -188,7 +188,9 @@ async def test_bad_user_tokens_get_a_readable_401_page_and_install_nothing(
     await assert_nothing_installed(client, isv, user_id, database_url)
 
 
-@pytest.mark.parametrize("integration_id", [str(uuid.uuid4()), "not-an-id"])
+@pytest.mark.parametrize(
+    "integration_id", [str(uuid.uuid4()), "not-an-id"], ids=["unknown-uuid", "not-an-id"]
+)
 async def test_unknown_integration_is_a_404_page_and_creates_nothing(
     client, isv: IsvFixture, database_url: str, bigcommerce: FakeBigCommerce, integration_id: str
 ) -> None:

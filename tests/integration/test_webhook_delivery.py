@@ -118,7 +118,7 @@ async def test_two_workers_on_one_postgresql_send_each_webhook_once(
     transports = [CountingTransport(), CountingTransport()]
     workers = [
         DeliveryWorker(c.create_session_maker(), keys, settings, transport=t)
-        for c, t in zip(configs, transports)
+        for c, t in zip(configs, transports, strict=True)
     ]
     for worker in workers:
         await worker.start()
