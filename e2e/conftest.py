@@ -137,6 +137,7 @@ def service(
             integration_id=loaded["integrations"]["acme-bigcommerce"],
             host=host,
             other_host=other_host,
+            database_url=f"sqlite+aiosqlite:///{tmp / 'var' / 'install-service.db'}",
         )
     finally:
         process.stop()
