@@ -9,7 +9,11 @@ PORT ?= 8000
 PYTHON ?= python3
 VENV := .venv
 PYTEST_ARGS ?=
+# Parallel test processes (pytest-xdist): one per core; the e2e tests stay together on one
+# worker (their xdist_group), every other test gets its own database. JOBS=0: no workers.
+JOBS ?= auto
 PYTEST = $(VENV)/bin/python -m pytest -ra $(PYTEST_ARGS)
+PYTEST_PARALLEL = $(PYTEST) -n $(JOBS) --dist loadgroup
 
 # Stamps: reinstall only when the dependency declaration is newer than the last install.
 VENV_STAMP := $(VENV)/.install.stamp
@@ -21,7 +25,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help: ## Show this help
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
-	@echo "  Variables: HOST=$(HOST) PORT=$(PORT) PYTEST_ARGS='$(PYTEST_ARGS)'"
+	@echo "  Variables: HOST=$(HOST) PORT=$(PORT) JOBS=$(JOBS) PYTEST_ARGS='$(PYTEST_ARGS)'"
 
 setup: system-deps $(VENV_STAMP) $(NPM_STAMP) browsers ## Install system packages (as root), .venv and node_modules
 
@@ -50,10 +54,10 @@ run: setup ## Run the demo server on HOST:PORT
 
 test: setup ## Run all tests (unit, integration, e2e) against a throwaway PostgreSQL
 	@mkdir -p artifacts
-	scripts/with-postgres.sh $(PYTEST) tests e2e
+	scripts/with-postgres.sh $(PYTEST_PARALLEL) tests e2e
 
 test-unit: setup ## Run the unit tests only
-	$(PYTEST) tests/unit
+	$(PYTEST_PARALLEL) tests/unit
 
 test-e2e: setup ## Run the browser tests only (screenshots in artifacts/)
 	@mkdir -p artifacts

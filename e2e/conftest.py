@@ -31,9 +31,12 @@ EXAMPLE_CATALOG = REPO_ROOT / "examples" / "acme-bigcommerce.yaml"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every browser test ``e2e``, and keep them on one pytest-xdist worker
+    (``--dist loadgroup``): they share one service, browser and receiver per session."""
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +137,7 @@ def service(
             integration_id=loaded["integrations"]["acme-bigcommerce"],
             host=host,
             other_host=other_host,
+            database_url=f"sqlite+aiosqlite:///{tmp / 'var' / 'install-service.db'}",
         )
     finally:
         process.stop()

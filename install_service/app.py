@@ -71,7 +71,11 @@ ISV_API = (
     InstallationsController,
 )
 PACKAGE_DIR = Path(__file__).resolve().parent
-HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
+# htmx comes from npm: a wheel carries it in the package (hatch_build.py), a checkout
+# serves node_modules.
+HTMX_DIST = PACKAGE_DIR / "vendor" / "htmx"
+if not HTMX_DIST.is_dir():
+    HTMX_DIST = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
 
 @dataclass(frozen=True, slots=True)

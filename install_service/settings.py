@@ -21,6 +21,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WEBHOOK_RETRY_SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 
 
+def default_var_dir() -> Path:
+    """``var/`` in the checkout; for an installed wheel ``./var`` in the working directory
+    (site-packages is no place for a database)."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "var"
+    return Path.cwd() / "var"
+
+
 class SettingsError(ValueError):
     """A setting has a value we cannot use; the message names the variable."""
 
@@ -89,7 +97,7 @@ class Settings:
     reused after (development only: set it explicitly in production).
     """
 
-    var_dir: Path = PROJECT_ROOT / "var"
+    var_dir: Path = field(default_factory=default_var_dir)
     database_url: str = ""  # default: sqlite+aiosqlite:///<var_dir>/install-service.db
     public_url: str = ""  # e.g. https://install.example.com; default http://<host>:<port>
     jwt_private_key_pem: str = ""  # Ed25519 (EdDSA) PEM signing user JWTs

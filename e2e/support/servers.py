@@ -163,6 +163,7 @@ class Service:
     integration_id: str
     host: HostPages  # the ISV's allowed frontend origin
     other_host: HostPages  # an origin the ISV did not allow
+    database_url: str = ""  # the service's own SQLite file, to look behind the API
 
     def new_user(self) -> tuple[str, str]:
         """A new end user through the ISV API: ``(userId, user JWT)``."""

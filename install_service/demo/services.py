@@ -10,6 +10,7 @@ import json
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import anyio
 from cryptography.exceptions import InvalidSignature
@@ -31,7 +32,11 @@ from install_service.settings import PROJECT_ROOT, Settings
 
 DEMO_ISV_NAME = "AcmeCo"
 DEMO_USERNAME = "demo-user"
-DEMO_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
+# The Quick Start catalogue: a wheel carries it in the package (hatch_build.py), a
+# checkout reads examples/.
+DEMO_CATALOG = Path(__file__).with_name("acme-bigcommerce.yaml")
+if not DEMO_CATALOG.is_file():
+    DEMO_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
 SANDBOX_PATH = "/demo/sandbox/bigcommerce"
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 (the offline sandbox's fixed demo token)
 

@@ -27,7 +27,7 @@ from install_service.db.models import (
     Integration,
     Isv,
 )
-from install_service.db.transactions import end_read, write_transaction
+from install_service.db.transactions import begin_write, end_read, write_transaction
 from install_service.errors import Unauthorized
 from install_service.installs.plans import FormErrors, InstallPlan, check_form, plan_install
 from install_service.installs.state import ModalState
@@ -201,6 +201,14 @@ async def install(
             if before_commit is not None:
                 await before_commit(session)
     except IntegrityError:
+        if before_commit is not None:
+            # The winner may have claimed what this attempt claims (an Alloy Link's link, in
+            # its installation's transaction): then this one is refused, not a success.
+            try:
+                await begin_write(session)
+                await before_commit(session)
+            finally:
+                await session.rollback()
         # The rollback expired every loaded object; reload the ones callers render (their
         # attributes would otherwise lazy-load outside the async context: MissingGreenlet).
         for loaded in (plan.isv, plan.user, plan.integration):

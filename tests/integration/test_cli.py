@@ -115,7 +115,9 @@ async def test_catalog_load_of_a_bad_file_fails_readably_and_loads_nothing(
     assert await count(database_url, "integration") == 0
 
 
-@pytest.mark.parametrize("isv_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize(
+    "isv_id", [str(uuid.uuid4()), "not-a-uuid"], ids=["unknown-uuid", "not-a-uuid"]
+)
 async def test_catalog_load_for_an_unknown_isv_fails_readably(
     run, database_url: str, isv_id: str
 ) -> None:

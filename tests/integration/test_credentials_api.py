@@ -17,9 +17,7 @@ from install_service.security.keys import load_keys
 from tests.conftest import IsvFixture
 from tests.support.db_rows import as_uuid, count, rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    app, bigcommerce, finish_install, modal_settings, new_user,
-)
+from tests.support.installs import finish_install, new_user
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -59,19 +57,29 @@ async def test_a_credential_the_app_accepts_is_stored_encrypted_and_listed_witho
     [item] = by_id
     assert set(item) == {"credentialId", "app", "name", "createdAt"}
     assert (item["credentialId"], item["app"], item["name"]) == (
-        credential_id, "bigcommerce", "BigCommerce (gregg)",
+        credential_id,
+        "bigcommerce",
+        "BigCommerce (gregg)",
     )
     assert item["createdAt"].endswith("Z")
-    for response in (created, await client.get(url("gregg", version="2025-09"), headers=isv.headers)):
+    for response in (
+        created,
+        await client.get(url("gregg", version="2025-09"), headers=isv.headers),
+    ):
         assert SECRET not in response.text
 
     [row] = await rows(database_url, "SELECT * FROM credential")
-    assert str(as_uuid(row["id"])) == credential_id and SECRET.encode() not in bytes(row["ciphertext"])
+    assert str(as_uuid(row["id"])) == credential_id and SECRET.encode() not in bytes(
+        row["ciphertext"]
+    )
     public = row["public_fields"]
     assert (public if isinstance(public, dict) else json.loads(public)) == {"storeHash": "abc123"}
     cipher = CredentialCipher(load_keys(modal_settings).credential_keys)
     opened = cipher.open(
-        row["key_id"], bytes(row["ciphertext"]), isv_id=isv.isv_id, user_id=user_id,
+        row["key_id"],
+        bytes(row["ciphertext"]),
+        isv_id=isv.isv_id,
+        user_id=user_id,
         credential_id=credential_id,
     )
     assert opened == {"accessToken": SECRET}
@@ -112,26 +120,49 @@ async def test_an_unreachable_app_is_422_and_stores_nothing(
     ("body", "code", "named"),
     [
         ({"app": "salesforce", "data": {"token": "x"}}, "unknown_app", "'salesforce'"),
-        ({"app": "bigcommerce", "data": {**GOOD["data"], "store_hash": "abc123"}},
-         "unknown_field", "store_hash"),
-        ({"app": "bigcommerce", "data": {"storeHash": "abc123"}}, "invalid_credential",
-         "accessToken: Access token is required."),
-        ({"app": "bigcommerce", "data": {"storeHash": "abc123", "accessToken": "  "}},
-         "invalid_credential", "accessToken: Access token is required."),
-        ({"app": "bigcommerce", "data": {**GOOD["data"], "storeHash": "/stores/ABC"}},
-         "invalid_credential", "storeHash: The store hash has only lower-case letters"),
-        ({"app": "bigcommerce", "data": {**GOOD["data"], "accessToken": "a\r\nX-Evil: 1"}},
-         "invalid_credential", "Access token contains characters that are not allowed."),
-        ({"app": "bigcommerce", "data": {**GOOD["data"], "accessToken": 12345}},
-         "validation_error", "data"),
+        (
+            {"app": "bigcommerce", "data": {**GOOD["data"], "store_hash": "abc123"}},
+            "unknown_field",
+            "store_hash",
+        ),
+        (
+            {"app": "bigcommerce", "data": {"storeHash": "abc123"}},
+            "invalid_credential",
+            "accessToken: Access token is required.",
+        ),
+        (
+            {"app": "bigcommerce", "data": {"storeHash": "abc123", "accessToken": "  "}},
+            "invalid_credential",
+            "accessToken: Access token is required.",
+        ),
+        (
+            {"app": "bigcommerce", "data": {**GOOD["data"], "storeHash": "/stores/ABC"}},
+            "invalid_credential",
+            "storeHash: The store hash has only lower-case letters",
+        ),
+        (
+            {"app": "bigcommerce", "data": {**GOOD["data"], "accessToken": "a\r\nX-Evil: 1"}},
+            "invalid_credential",
+            "Access token contains characters that are not allowed.",
+        ),
+        (
+            {"app": "bigcommerce", "data": {**GOOD["data"], "accessToken": 12345}},
+            "validation_error",
+            "data",
+        ),
         ({"app": "bigcommerce"}, "validation_error", "data"),
         ({"data": GOOD["data"]}, "validation_error", "app"),
         ({**GOOD, "name": "mine"}, "validation_error", "name"),
     ],
 )
 async def test_invalid_values_are_422_naming_the_problem_and_reach_no_app(
-    client, isv: IsvFixture, bigcommerce: FakeBigCommerce, database_url: str,
-    body: dict, code: str, named: str,
+    client,
+    isv: IsvFixture,
+    bigcommerce: FakeBigCommerce,
+    database_url: str,
+    body: dict,
+    code: str,
+    named: str,
 ) -> None:
     await new_user(client, isv)
 
@@ -144,10 +175,13 @@ async def test_invalid_values_are_422_naming_the_problem_and_reach_no_app(
     assert await count(database_url, "credential") == 0
 
 
-async def test_malformed_json_is_400_and_stores_nothing(client, isv: IsvFixture, database_url: str) -> None:
+async def test_malformed_json_is_400_and_stores_nothing(
+    client, isv: IsvFixture, database_url: str
+) -> None:
     await new_user(client, isv)
     response = await client.post(
-        url("gregg"), content=b'{"app": "bigcommerce"',
+        url("gregg"),
+        content=b'{"app": "bigcommerce"',
         headers=isv.headers | {"content-type": "application/json"},
     )
     assert response.status_code == 400 and response.json()["code"] == "bad_request"
@@ -168,12 +202,19 @@ async def test_unknown_user_is_404_on_every_route(
     assert bigcommerce.requests == []
 
 
-async def test_routes_need_an_api_key(client, isv: IsvFixture, bigcommerce: FakeBigCommerce) -> None:
+async def test_routes_need_an_api_key(
+    client, isv: IsvFixture, bigcommerce: FakeBigCommerce
+) -> None:
     await new_user(client, isv)
     credential_id = await create(client, isv)
-    for method, path in (("GET", url("gregg")), ("POST", url("gregg")),
-                         ("DELETE", url("gregg", credential_id))):
-        response = await client.request(method, path, json=GOOD, headers={"Authorization": "Bearer nope"})
+    for method, path in (
+        ("GET", url("gregg")),
+        ("POST", url("gregg")),
+        ("DELETE", url("gregg", credential_id)),
+    ):
+        response = await client.request(
+            method, path, json=GOOD, headers={"Authorization": "Bearer nope"}
+        )
         assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     assert [c["credentialId"] for c in await listed(client, isv)] == [credential_id]
 
@@ -233,7 +274,9 @@ async def test_an_installations_credential_cannot_be_deleted_until_replaced(
     still = await client.delete(url("gregg", first["credentialId"]), headers=isv.headers)
     assert still.status_code == 409 and "deactivated installation" in still.json()["message"]
 
-    reinstall = await finish_install(client, isv.integration_id, token, alwaysShowAuthentication="true")
+    reinstall = await finish_install(
+        client, isv.integration_id, token, alwaysShowAuthentication="true"
+    )
     assert reinstall.status_code == 200
     first_again, second = await listed(client, isv)
     assert first_again == first

@@ -11,7 +11,7 @@ from install_service.security.keys import load_keys
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
 from tests.conftest import IsvFixture
-from tests.support.installs import app, bigcommerce, finish_install, modal_settings, new_user  # noqa: F401
+from tests.support.installs import finish_install, new_user
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -127,7 +127,7 @@ async def test_another_isvs_or_uninstalled_workflow_is_404_and_changes_nothing(
     client, isv: IsvFixture, other_isv: IsvFixture
 ) -> None:
     _, token = await new_user(client, isv)
-    other_user, other_token = await new_user(client, other_isv)
+    _, other_token = await new_user(client, other_isv)
     assert (await finish_install(client, other_isv.integration_id, other_token)).status_code == 200
     foreign_id = next(iter(await workflows_of(client, other_token)))
     own_id = next(iter(await workflows_of(client, token)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import HOST_ORIGIN, IsvFixture
-from tests.support.installs import app, bigcommerce, finish_install, modal_settings, new_user  # noqa: F401
+from tests.support.installs import finish_install, new_user
 
 pytestmark = pytest.mark.usefixtures("backend")
 

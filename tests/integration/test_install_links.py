@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
 from install_service.db.config import sqlalchemy_config
-from tests.conftest import HOST_ORIGIN, IsvFixture
+from tests.conftest import HOST_ORIGIN, IsvFixture, make_isv
 from tests.support.db_rows import count
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    ACCESS_TOKEN,
-    STORE_HASH,
-    app,
-    bigcommerce,
-    modal_settings,
-    new_user,
-)
+from tests.support.fake_bigcommerce import FakeBigCommerce
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH, new_user
+from tests.support.processes import ServiceProcess, free_port, service_env
 from tests.support.receiver import Receiver
+from tests.support.webhooks import settled_deliveries
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -45,7 +44,7 @@ def _finish(client, token: str, access_token: str = ACCESS_TOKEN):
 
 
 async def test_link_url_uses_public_url_and_defaults_to_seven_days(client, isv: IsvFixture) -> None:
-    _, token, body = await _link(client, isv)
+    _, _, body = await _link(client, isv)
     assert body["url"].startswith("http://testserver.local/embedded-install?integrationId=")
     assert body["linkId"] and body["expiresAt"].endswith("Z")
     evil = await client.get(
@@ -126,17 +125,47 @@ async def test_opening_changes_nothing_then_one_completion_then_already_used(
     ] == ["completed"]
 
 
-async def test_concurrent_completions_make_exactly_one_installation(
-    client, settings, isv: IsvFixture, receiver: Receiver
+@pytest.fixture
+def served(
+    tmp_path: Path, database_url: str, bigcommerce: FakeBigCommerce, receiver: Receiver
+) -> Iterator[str]:
+    """``install-service serve`` (a real uvicorn process) on the test database; its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = service_env(
+        {
+            "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "served"),
+            "INSTALL_SERVICE_DATABASE_URL": database_url,
+            "INSTALL_SERVICE_PUBLIC_URL": url,
+            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
+            "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "INSTALL_SERVICE_WEBHOOK_RETRY_SCHEDULE": "0.2,0.4",
+        }
+    )
+    process = ServiceProcess(
+        ["serve", "--host", "127.0.0.1", "--port", str(port)], env, url, tmp_path / "serve.log"
+    ).start()
+    yield url
+    process.stop()
+
+
+async def test_64_concurrent_completions_of_one_link_make_exactly_one_installation(
+    served: str, settings, receiver: Receiver
 ) -> None:
-    _, token, _ = await _link(client, isv)
-    responses = await asyncio.gather(*(_finish(client, token) for _ in range(64)))
+    isv = await make_isv(settings, "AcmeCo", receiver.url)
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=served, limits=limits, timeout=30) as http:
+        _, token, _ = await _link(http, isv)
+        # 64 connections open first, so that the 64 POSTs leave together.
+        await asyncio.gather(*(http.get("/health") for _ in range(64)))
+        responses = await asyncio.gather(*(_finish(http, token) for _ in range(64)))
+
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) == 1 and statuses.count(410) == 63, statuses
     assert await count(settings.database_url, "installation") == 1
-    receiver.wait_for(1)
-    await asyncio.sleep(0.5)
-    assert len(receiver.requests) == 1
+    [delivery] = await settled_deliveries(settings.database_url)
+    assert (delivery["status"], delivery["attempts"]) == ("delivered", 1)
+    assert len(receiver.wait_for(1)) == 1
 
 
 async def test_expired_revoked_tampered_and_foreign_tokens_are_refused(

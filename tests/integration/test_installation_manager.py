@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import IsvFixture
-from tests.support.installs import app, bigcommerce, modal_settings, new_user  # noqa: F401
+from tests.support.installs import new_user
 from tests.support.workflows import (
     BASE,
     REGION,

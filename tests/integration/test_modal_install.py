@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,20 +25,17 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import as_uuid, count, postgres_text_dump, rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.html import by_id, has_id, has_sentence, visible_text
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
+from tests.support.installs import (
     ACCESS_TOKEN,
     STORE_HASH,
-    app,
-    bigcommerce,
     finish_install,
     install_request,
     integration_for,
-    modal_settings,
     new_user,
     send_concurrently,
 )
 from tests.support.receiver import Receiver
-from tests.support.webhooks import verify_both
+from tests.support.webhooks import settled_deliveries, verify_both
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -57,6 +53,17 @@ async def assert_nothing_installed(
     assert not any(w["installed"] for w in integration["workflows"])
     for table in ("installation", "credential", "webhook_delivery"):
         assert await count(database_url, table) == 0, table
+
+
+async def assert_one_webhook_sent(database_url: str, receiver: Receiver) -> None:
+    """Exactly one delivery, sent once and settled: the worker has nothing more to send."""
+    [delivery] = await settled_deliveries(database_url)
+    assert (delivery["status"], delivery["attempt_count"], delivery["attempts"]) == (
+        "delivered",
+        1,
+        1,
+    )
+    assert len(receiver.wait_for(1)) == 1
 
 
 async def test_happy_path_installs_and_sends_one_signed_webhook(
@@ -119,8 +126,7 @@ async def test_happy_path_installs_and_sends_one_signed_webhook(
     }
     public_key = (await client.get("/security/public-key.pem")).content
     verify_both(webhook, receiver.url, isv.webhook_secret, public_key)
-    time.sleep(1.0)
-    assert len(receiver.requests) == 1
+    await assert_one_webhook_sent(database_url, receiver)
 
 
 async def bad_token(
@@ -182,7 +188,9 @@ async def test_bad_user_tokens_get_a_readable_401_page_and_install_nothing(
     await assert_nothing_installed(client, isv, user_id, database_url)
 
 
-@pytest.mark.parametrize("integration_id", [str(uuid.uuid4()), "not-an-id"])
+@pytest.mark.parametrize(
+    "integration_id", [str(uuid.uuid4()), "not-an-id"], ids=["unknown-uuid", "not-an-id"]
+)
 async def test_unknown_integration_is_a_404_page_and_creates_nothing(
     client, isv: IsvFixture, database_url: str, bigcommerce: FakeBigCommerce, integration_id: str
 ) -> None:
@@ -246,15 +254,14 @@ async def test_refused_connection_is_422_with_bigcommerces_reason_and_no_webhook
     assert "BigCommerce said: 401" in summary and "Invalid token for this store" in summary
     assert ACCESS_TOKEN not in response.text
     assert len(bigcommerce.requests) == 1  # the connection test did run
-    await assert_nothing_installed(client, isv, user_id, database_url)
-    time.sleep(1.0)
+    await assert_nothing_installed(client, isv, user_id, database_url)  # no delivery queued
     assert receiver.requests == []
 
 
 async def test_already_installed_shows_so_and_a_second_finish_installs_nothing_more(
     client, isv: IsvFixture, database_url: str, bigcommerce: FakeBigCommerce, receiver: Receiver
 ) -> None:
-    user_id, token = await new_user(client, isv)
+    _, token = await new_user(client, isv)
     assert (await finish_install(client, isv.integration_id, token)).status_code == 200
     receiver.wait_for(1)
 
@@ -272,9 +279,7 @@ async def test_already_installed_shows_so_and_a_second_finish_installs_nothing_m
 
     assert len(bigcommerce.requests) == 1
     assert await count(database_url, "installation") == 1
-    assert await count(database_url, "webhook_delivery") == 1
-    time.sleep(1.0)
-    assert len(receiver.requests) == 1
+    await assert_one_webhook_sent(database_url, receiver)
 
 
 async def test_finish_clicked_twice_at_once_installs_once_and_sends_one_webhook(
@@ -295,9 +300,7 @@ async def test_finish_clicked_twice_at_once_installs_once_and_sends_one_webhook(
     assert integration["installed"] is True
     assert await count(database_url, "installation") == 1
     assert await count(database_url, "installed_workflow") == len(integration["workflows"])
-    receiver.wait_for(1)
-    time.sleep(1.5)
-    assert len(receiver.requests) == 1
+    await assert_one_webhook_sent(database_url, receiver)
 
 
 @pytest.fixture

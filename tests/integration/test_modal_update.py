@@ -11,7 +11,6 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import count
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.html import visible_text
-from tests.support.installs import app, bigcommerce, modal_settings  # noqa: F401  (fixtures)
 from tests.support.receiver import Receiver
 from tests.support.workflows import (
     REGION,

@@ -11,7 +11,7 @@ from install_service.db.models import Workflow, WorkflowVersion
 from install_service.ids import parse_id
 from tests.conftest import IsvFixture
 from tests.support.db_rows import as_uuid, count, rows
-from tests.support.installs import app, bigcommerce, finish_install, modal_settings, new_user  # noqa: F401
+from tests.support.installs import finish_install, new_user
 
 pytestmark = pytest.mark.usefixtures("backend")
 

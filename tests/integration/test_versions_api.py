@@ -13,7 +13,7 @@ from install_service.catalog.loader import load_catalog_file
 from install_service.db.config import sqlalchemy_config
 from install_service.settings import Settings
 from tests.conftest import EXAMPLE_CATALOG, IsvFixture
-from tests.support.installs import app, bigcommerce, modal_settings, new_user  # noqa: F401
+from tests.support.installs import new_user
 from tests.support.workflows import (
     BASE,
     REGION,

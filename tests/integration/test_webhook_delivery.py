@@ -20,14 +20,7 @@ from install_service.webhooks.outbox import enqueue
 from install_service.webhooks.worker import DeliveryWorker
 from tests.conftest import IsvFixture
 from tests.support.db_rows import rows
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    app,
-    bigcommerce,
-    eventually,
-    finish_install,
-    modal_settings,
-    new_user,
-)
+from tests.support.installs import eventually, finish_install, new_user
 from tests.support.receiver import Receiver, Reply
 from tests.support.webhooks import verify_both
 

@@ -20,7 +20,7 @@ from install_service.settings import Settings
 from tests.conftest import IsvFixture
 from tests.support.db_rows import count, rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
-from tests.support.installs import ACCESS_TOKEN, STORE_HASH, bigcommerce  # noqa: F401  (fixture)
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH
 from tests.support.processes import ServiceProcess, free_port, service_env
 from tests.support.receiver import Receiver, Reply
 

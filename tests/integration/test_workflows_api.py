@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import IsvFixture
 from tests.support.db_rows import count
-from tests.support.installs import app, bigcommerce, integration_for, modal_settings, new_user  # noqa: F401
+from tests.support.installs import integration_for, new_user
 from tests.support.workflows import (
     BASE,
     REGION,

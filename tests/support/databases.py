@@ -1,5 +1,6 @@
 """Real databases for tests: a SQLite file per test, or a fresh PostgreSQL database per
-test inside the throwaway cluster that ``scripts/with-postgres.sh`` started."""
+test inside the throwaway cluster that ``scripts/with-postgres.sh`` started (so parallel
+pytest-xdist workers share the cluster, never a database)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ async def create_postgres_database() -> str:
     import asyncpg
 
     base = os.environ[POSTGRES_URL_VAR]
-    name = f"t_{uuid.uuid4().hex[:16]}"
+    # Unique per test; the pytest-xdist worker ("gw0", ...) in the name shows whose it is.
+    name = f"t_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:16]}"
     conn = await asyncpg.connect(base.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')

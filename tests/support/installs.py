@@ -1,48 +1,20 @@
-"""Installing through the modal as an end user would, against a fake BigCommerce.
-
-Import the fixtures into a test module (``from tests.support.installs import app,
-bigcommerce``) to replace conftest's ``app`` with one whose BigCommerce calls go to the
-local ``bigcommerce`` server.
-"""
+"""Installing through the modal as an end user would, against the fake BigCommerce that
+conftest's ``bigcommerce`` fixture starts (every test ``app`` sends its calls there)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from install_service.app import create_app
-from install_service.settings import Settings
 from tests.conftest import IsvFixture
-from tests.support.fake_bigcommerce import FakeBigCommerce
 
 STORE_HASH = "abc123"
 ACCESS_TOKEN = "bc-access-token-1"
-
-
-@pytest.fixture
-def bigcommerce() -> Iterator[FakeBigCommerce]:
-    server = FakeBigCommerce().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def modal_settings(settings: Settings, bigcommerce: FakeBigCommerce) -> Settings:
-    """The test settings with BigCommerce calls sent to the local fake."""
-    return replace(settings, app_api_bases={"bigcommerce": bigcommerce.api_base})
-
-
-@pytest.fixture
-async def app(modal_settings: Settings) -> Litestar:
-    return create_app(modal_settings)
 
 
 async def new_user(

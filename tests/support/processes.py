@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +14,10 @@ from pathlib import Path
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CLI = REPO_ROOT / ".venv" / "bin" / "install-service"
+# The entry point installed beside the interpreter running the tests (whichever venv that is).
+CLI = Path(sys.executable).parent / "install-service"
+if not CLI.is_file():
+    CLI = Path(shutil.which("install-service") or CLI)
 
 
 def free_port() -> int:
@@ -40,18 +45,30 @@ def run_cli(args: list[str], env: Mapping[str, str]) -> str:
 
 
 class ServiceProcess:
-    """``install-service <args>`` in the background, output to ``log_path``; ready once /health is 200."""
+    """``install-service <args>`` in the background, output to ``log_path``; ready once /health is 200.
 
-    def __init__(self, args: list[str], env: Mapping[str, str], url: str, log_path: Path) -> None:
+    ``cli`` and ``cwd`` default to this venv's entry point and the checkout."""
+
+    def __init__(
+        self,
+        args: list[str],
+        env: Mapping[str, str],
+        url: str,
+        log_path: Path,
+        *,
+        cli: Path = CLI,
+        cwd: Path = REPO_ROOT,
+    ) -> None:
         self.args, self.env, self.url, self.log_path = args, dict(env), url, log_path
+        self.cli, self.cwd = cli, cwd
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> ServiceProcess:
         log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
-            [str(CLI), *self.args],
+            [str(self.cli), *self.args],
             env=self.env,
-            cwd=REPO_ROOT,
+            cwd=self.cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

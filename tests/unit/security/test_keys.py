@@ -29,11 +29,6 @@ def _raw_public(key: ed25519.Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-@pytest.fixture(scope="module")
-def rsa_pem() -> str:
-    return _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-
-
 def test_first_start_writes_owner_only_key_files(tmp_path: Path) -> None:
     load_keys(Settings(var_dir=tmp_path))
 

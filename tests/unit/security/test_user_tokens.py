@@ -25,8 +25,10 @@ ALL_CLAIMS = ("sub", "isv", "iss", "aud", "iat", "exp", "jti")
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyRing:
-    return load_keys(Settings(var_dir=tmp_path_factory.mktemp("var")))
+def keys(tmp_path_factory: pytest.TempPathFactory, rsa_pem: str) -> KeyRing:
+    return load_keys(
+        Settings(var_dir=tmp_path_factory.mktemp("var"), webhook_private_key_pem=rsa_pem)
+    )
 
 
 @pytest.fixture
@@ -201,8 +203,12 @@ def test_the_jwks_publishes_the_key_that_verifies_our_tokens(
     assert "d" not in jwks["keys"][0]  # the private part never leaves
 
 
-def test_the_jwks_key_does_not_verify_a_foreign_token(tokens: UserTokens, tmp_path: Path) -> None:
-    other = UserTokens(load_keys(Settings(var_dir=tmp_path)), issuer=ISSUER)
+def test_the_jwks_key_does_not_verify_a_foreign_token(
+    tokens: UserTokens, tmp_path: Path, rsa_pem: str
+) -> None:
+    other = UserTokens(
+        load_keys(Settings(var_dir=tmp_path, webhook_private_key_pem=rsa_pem)), issuer=ISSUER
+    )
     token = other.mint(user_id="user-1", isv_id="isv-1")
     (published,) = jwt.PyJWKSet.from_dict(tokens.jwks()).keys
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -19,8 +19,10 @@ BODY = b'{"event":"credential.created","userId":"user-1"}'
 
 
 @pytest.fixture(scope="module")
-def private_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def private_key(rsa_pem: str) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(rsa_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
 
 
 def _secret() -> str:
