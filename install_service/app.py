@@ -26,14 +26,14 @@ from install_service.credentials.controllers import CredentialsController
 from install_service.db.config import sqlalchemy_config
 from install_service.enduser.controllers import EndUserPreflightController
 from install_service.enduser.cors import EndUserCorsMiddleware
-from install_service.errors import (
-    ServiceError,
+from install_service.errors import ServiceError
+from install_service.http.access_log import AccessLogMiddleware, logging_config
+from install_service.http.error_answers import (
     http_error_to_json,
     internal_error_to_json,
     missing_row_to_json,
     service_error_to_json,
 )
-from install_service.http.access_log import AccessLogMiddleware, logging_config
 from install_service.http.headers import security_headers
 from install_service.http.json_body import check_json_body
 from install_service.http.query import DropEmptyQueryValues

@@ -49,7 +49,7 @@ class Caller:
         """
         if self.user is not None:
             if user_ref and user_ref not in {str(self.user.id), self.user.username}:
-                raise NotFound("User not found", code="user_not_found")
+                raise NotFound("User not found", code=error_codes.USER_NOT_FOUND)
             return self.user
         return await required_user(session, self.isv, user_ref)
 

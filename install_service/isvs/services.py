@@ -18,7 +18,7 @@ from install_service.db.models.tenants import DEVELOPMENT
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput, NotFound, Unauthorized
 from install_service.security.api_keys import generate_api_key, hash_api_key
-from install_service.webhooks.ssrf import check_webhook_url
+from install_service.security.ssrf import check_webhook_url
 
 PRODUCTION = "production"
 ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
@@ -71,7 +71,7 @@ async def create_isv(
 
     Raises:
         InvalidInput: no name, an allowed origin that is not an origin, or an unsafe
-            webhook URL (``UnsafeWebhookUrl``; see ``webhooks.ssrf``).
+            webhook URL (``UnsafeWebhookUrl``; see ``security.ssrf``).
     """
     if not name.strip():
         raise InvalidInput("An ISV needs a name")

@@ -34,11 +34,11 @@ from install_service.db.models import Isv, WebhookAttempt, WebhookDelivery
 from install_service.db.models.webhooks import PENDING
 from install_service.db.transactions import write_transaction
 from install_service.security.keys import KeyRing
+from install_service.security.ssrf import UnsafeWebhookUrl, pin
 from install_service.settings import Settings
 from install_service.webhooks.outbox import add_waker, remove_waker
 from install_service.webhooks.retries import settle
 from install_service.webhooks.signing import alloy_signature, standard_webhook_headers
-from install_service.webhooks.ssrf import UnsafeWebhookUrl, pin
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ class DeliveryWorker:
         (its first ``RESPONSE_BODY_LIMIT`` bytes) into ``attempt``.
 
         Raises:
-            UnsafeWebhookUrl: the host resolves to a refused address (``webhooks.ssrf``).
+            UnsafeWebhookUrl: the host resolves to a refused address (``security.ssrf``).
             httpx.HTTPError: the request failed.
         """
         assert self._client is not None

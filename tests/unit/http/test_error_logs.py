@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from install_service.db.config import sqlalchemy_config
-from install_service.errors import internal_error_to_json
+from install_service.http.error_answers import internal_error_to_json
 
 SECRET = "whsec_do-not-log-me-0123456789"
 

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from install_service.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url, is_forbidden, pin
+from install_service.security.ssrf import UnsafeWebhookUrl, check_webhook_url, is_forbidden, pin
 
 REFUSED = [
     "127.0.0.1",  # loopback
