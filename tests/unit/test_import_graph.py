@@ -44,7 +44,9 @@ def _graph() -> dict[str, set[str]]:
     graph = {}
     for path in paths:
         name = _module_name(path)
-        graph[name] = {m for m in _imports(path, modules) if m != name and not name.startswith(m + ".")}
+        graph[name] = {
+            m for m in _imports(path, modules) if m != name and not name.startswith(m + ".")
+        }
     return graph
 
 
