@@ -30,7 +30,12 @@ def test_demo_install_end_to_end(page: Page, shot, demo_server: str) -> None:
     modal.get_by_role("button", name="Finish Installation").click()
     expect(modal.locator("#success-title")).to_contain_text("is installed")
     shot(page, "installed")
-    page.wait_for_timeout(1500)  # the success step stays until the user closes it
+    # The success step stays until the user closes it: still there once the install's
+    # webhook (which comes after it) has reached the demo inbox.
+    deadline = time.monotonic() + 15
+    while 'class="card webhook"' not in _inbox(page, demo_server):
+        assert time.monotonic() < deadline, "the install's webhook never reached the inbox"
+        time.sleep(0.1)
     expect(modal.locator("#success-title")).to_be_visible()
 
     with page.expect_navigation():  # demo.js reloads the page once the modal is closed
@@ -50,3 +55,8 @@ def test_demo_install_end_to_end(page: Page, shot, demo_server: str) -> None:
     expect(webhooks).to_contain_text("X-Alloy-Signature: valid")
     expect(webhooks.locator("pre")).to_contain_text('"success": true')
     shot(page, "webhook-inbox")
+
+
+def _inbox(page: Page, demo_server: str) -> str:
+    """The demo webhook inbox's HTML, fetched beside the page (not navigating it)."""
+    return page.request.get(demo_server + "/demo/webhooks").text()

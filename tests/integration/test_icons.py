@@ -13,12 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import IsvFixture
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    app,
-    bigcommerce,
-    modal_settings,
-    new_user,
-)
+from tests.support.installs import new_user
 from tests.support.workflows import STREAM, TRIGGER, installed_user, publish, workflows_of
 
 pytestmark = pytest.mark.usefixtures("backend")

@@ -16,7 +16,7 @@ import pytest
 from install_service.http.access_log import token_id
 from tests.conftest import IsvFixture, make_isv
 from tests.support.fake_bigcommerce import FakeBigCommerce
-from tests.support.installs import ACCESS_TOKEN, STORE_HASH, bigcommerce  # noqa: F401  (fixture)
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH
 from tests.support.processes import ServiceProcess, free_port, service_env
 from tests.support.receiver import Receiver
 

@@ -3,7 +3,6 @@ service restart, with every attempt recorded, and never twice by two workers."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import replace
@@ -22,7 +21,7 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import rows
 from tests.support.installs import eventually, finish_install, new_user
 from tests.support.receiver import Receiver, Reply
-from tests.support.webhooks import verify_both
+from tests.support.webhooks import settled_deliveries, verify_both
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -57,7 +56,7 @@ async def test_webhook_waits_out_a_receiver_outage_and_a_service_restart(
     ) as client_b:
         [webhook] = receiver.wait_for(1)
         public_key = (await client_b.get("/security/public-key.pem")).content
-        await asyncio.sleep(1.0)
+        await settled_deliveries(database_url)  # nothing left for the worker to send
     assert len(receiver.requests) == 1
     assert webhook.headers["webhook-id"] == failed[0]["message_id"]
     assert json.loads(webhook.body)["userId"] == user_id
@@ -90,7 +89,7 @@ async def test_failed_attempt_is_retried_and_both_attempts_are_recorded(
     assert all(
         a["latency_ms"] >= 0 and a["message_id"] == first.headers["webhook-id"] for a in attempts
     )
-    await asyncio.sleep(1.0)
+    await settled_deliveries(database_url)  # delivered: the worker sends it no more
     assert len(receiver.requests) == 2
 
 
@@ -133,8 +132,8 @@ async def test_two_workers_on_one_postgresql_send_each_webhook_once(
             return len(receiver.requests) >= 20
 
         await eventually(all_arrived)
-        await asyncio.sleep(1.5)  # a double send would show up by now
-    finally:
+        await settled_deliveries(database_url)
+    finally:  # stop() waits for attempts in flight: every send is counted below
         for worker in workers:
             await worker.stop()
         for config in (writer, *configs):

@@ -12,13 +12,7 @@ import json
 import pytest
 
 from tests.conftest import IsvFixture
-from tests.support.installs import (  # noqa: F401  (app, bigcommerce, modal_settings: fixtures)
-    app,
-    bigcommerce,
-    eventually,
-    finish_install,
-    modal_settings,
-)
+from tests.support.installs import eventually, finish_install
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.usefixtures("backend")
