@@ -23,6 +23,7 @@ from install_service.installs import services
 from install_service.installs.pages import error_page, page_headers
 from install_service.installs.state import ModalState
 from install_service.installs.targets import modal_target
+from install_service.ratelimits import AuthFailures
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.user_tokens import USER_TOKEN_HEADER, UserTokens
 from install_service.settings import Settings
@@ -129,6 +130,7 @@ class ModalController(Controller):
         db_session: AsyncSession,
         user_tokens: UserTokens,
         settings: Settings,
+        auth_failures: AuthFailures,
         integration_id: IntegrationQuery = None,
         workflow_ids: WorkflowsQuery = None,
         version_ids: VersionsQuery = None,
@@ -140,7 +142,10 @@ class ModalController(Controller):
             integration_id, workflow_ids, operation, always_show, version_ids=version_ids
         )
         token = request.headers.get(USER_TOKEN_HEADER)
-        target, step = await services.show_step(db_session, modal_target(user_tokens, token, state))
+        async with auth_failures.counting(request):  # a bad token counts against the address
+            target, step = await services.show_step(
+                db_session, modal_target(user_tokens, token, state)
+            )
         return Template(
             "modal/_step.html",
             context=step_context(step, state, settings),
@@ -156,6 +161,7 @@ class ModalController(Controller):
         settings: Settings,
         cipher: CredentialCipher,
         http_client: httpx.AsyncClient,
+        auth_failures: AuthFailures,
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         """Finish Installation: validate, test the connection, then install in one transaction."""
@@ -168,14 +174,15 @@ class ModalController(Controller):
             version_ids=all_values(data, "versionId"),
         )
         token = request.headers.get(USER_TOKEN_HEADER)
-        target, step = await services.finish_install(
-            db_session,
-            modal_target(user_tokens, token, state),
-            form,
-            settings=settings,
-            cipher=cipher,
-            http_client=http_client,
-        )
+        async with auth_failures.counting(request):  # a bad token counts against the address
+            target, step = await services.finish_install(
+                db_session,
+                modal_target(user_tokens, token, state),
+                form,
+                settings=settings,
+                cipher=cipher,
+                http_client=http_client,
+            )
         return finished_response(step, state, settings, page_headers(target.isv.allowed_origins))
 
 

@@ -203,3 +203,19 @@ async def test_cors_preflights_are_not_counted(client, isv: IsvFixture) -> None:
         answer = await client.options("/2024-03/workflows", headers=preflight)
         assert answer.status_code == 204 and "ratelimit-limit" not in answer.headers
     assert (await client.get("/2023-12/users")).status_code == 401
+
+
+async def test_bad_modal_tokens_count_as_failed_authentications(client, isv: IsvFixture) -> None:
+    """The modal's steps authenticate with a user token too: guessing one there is slowed
+    like anywhere else, and the address is then refused on the API as well."""
+    _, good_token = await new_user(client, isv)
+    step = f"/forge-install/step?integrationId={isv.integration_id}"
+    for n in range(AUTH_FAILURE_LIMIT):
+        refused = await client.get(
+            step, headers={**as_user(f"guess.{n}.token"), "HX-Request": "true"}
+        )
+        assert refused.status_code == 401, refused.text
+        assert "not valid" in refused.text
+    blocked = await client.get(step, headers={**as_user(good_token), "HX-Request": "true"})
+    assert blocked.status_code == 429, blocked.text
+    assert (await client.get("/2023-12/users", headers=isv.headers)).status_code == 429
