@@ -50,7 +50,9 @@ def test_an_api_key_counts_by_its_stored_digest_and_wins_over_a_token(
 
 
 @pytest.mark.parametrize(
-    "authorization", [f"Bearer {API_KEY}", f"BEARER {API_KEY}", f"Bearer   {API_KEY}"]
+    "authorization",
+    [f"Bearer {API_KEY}", f"BEARER {API_KEY}", f"Bearer   {API_KEY}"],
+    ids=["canonical", "scheme-upper-case", "several-spaces"],
 )
 def test_every_accepted_spelling_of_one_key_is_one_bucket(
     user_tokens: UserTokens, authorization: str
@@ -67,6 +69,7 @@ def test_every_accepted_spelling_of_one_key_is_one_bucket(
         f"Bearer x{API_KEY}",
         "Bearer isk_dev_wrong",
     ],
+    ids=["padded", "padded-twice", "trailing-word", "prefixed", "unknown"],
 )
 def test_a_key_in_another_spelling_counts_against_the_client_address(
     user_tokens: UserTokens, authorization: str
