@@ -175,3 +175,37 @@ async def test_a_deleted_users_token_from_a_listed_origin_is_refused_at_once(
         assert refused.status_code == 401, refused.text
         assert refused.json()["code"] == "token_unknown_user"
         assert refused.headers["access-control-allow-origin"] == HOST_ORIGIN
+
+
+async def test_end_user_answers_come_while_another_connection_holds_the_write_lock(
+    client, isv: IsvFixture, database_url: str
+) -> None:
+    """Neither the request nor its CORS answer waits for SQLite's write lock: the request
+    only reads (a deferred transaction) and the middleware reads nothing."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL readers never wait for writers (MVCC)")
+    import sqlite3
+
+    user_id, token = await new_user(client, isv)
+    _, live_token = await new_user(client, isv, "still-here")
+    assert (
+        await client.delete(f"/2023-12/users/{user_id}", headers=isv.headers)
+    ).status_code == 200
+    writer = sqlite3.connect(database_url.split(":///", 1)[1], isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE isv SET name = name")
+        browser = {"Origin": HOST_ORIGIN}
+        refused = await client.get(
+            "/2024-03/integrations", headers=browser | {"x-alloy-user-token": token}
+        )
+        served = await client.get(
+            "/2024-03/integrations", headers=browser | {"x-alloy-user-token": live_token}
+        )
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+    assert refused.status_code == 401 and refused.json()["code"] == "token_unknown_user"
+    assert served.status_code == 200, served.text
+    for answer in (refused, served):
+        assert answer.headers["access-control-allow-origin"] == HOST_ORIGIN
