@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from install_service.db.config import sqlalchemy_config
 from install_service.db.models import Workflow, WorkflowVersion
+from install_service.db.transactions import write_transaction
 from install_service.ids import parse_id
 from tests.conftest import IsvFixture
 from tests.support.db_rows import as_uuid, count, rows
@@ -236,7 +237,7 @@ async def _add_user_specific_version(
     """What the Installation Manager stores for a user-specific version (no API makes one yet)."""
     config = sqlalchemy_config(database_url)
     try:
-        async with config.get_session() as session:
+        async with config.get_session() as session, write_transaction(session):
             workflow = await session.scalar(
                 select(Workflow)
                 .where(Workflow.integration_id == parse_id(isv.integration_id))
@@ -250,7 +251,6 @@ async def _add_user_specific_version(
                     user_id=parse_id(user_id),
                 )
             )
-            await session.commit()
     finally:
         await config.get_engine().dispose()
 
