@@ -1,6 +1,7 @@
 """All tables, importable from one place (Alembic reads ``Base.metadata`` through this)."""
 
 from install_service.db.models.catalog import Integration, Workflow, WorkflowVersion
+from install_service.db.models.executions import EventReceipt, Execution
 from install_service.db.models.installs import Credential, Installation, InstalledWorkflow
 from install_service.db.models.links import InstallLink
 from install_service.db.models.tenants import ApiKey, EndUser, Isv
@@ -10,6 +11,8 @@ __all__ = (
     "ApiKey",
     "Credential",
     "EndUser",
+    "EventReceipt",
+    "Execution",
     "InstallLink",
     "Installation",
     "InstalledWorkflow",

@@ -21,6 +21,8 @@ class Isv(UUIDv7AuditBase):
     name: Mapped[str] = mapped_column(String(200))
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     webhook_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    # Where workflow.failed webhooks go; None: to webhook_url.
+    error_webhook_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     webhook_secret: Mapped[str] = mapped_column(String(100))  # "whsec_<base64>"
     previous_webhook_secret: Mapped[str | None] = mapped_column(String(100), default=None)
     previous_webhook_secret_expires_at: Mapped[datetime | None] = mapped_column(
