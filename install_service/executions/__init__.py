@@ -1,0 +1,1 @@
+"""Executions out: logs, errors, rerun, analytics, purge and retention."""

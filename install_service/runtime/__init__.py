@@ -1,0 +1,1 @@
+"""The workflow runtime: DBOS engine, the run of one execution, blocks, expressions."""
