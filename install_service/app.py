@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import httpx
 from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFoundError
-from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -27,6 +29,8 @@ from install_service.db.config import sqlalchemy_config
 from install_service.enduser.controllers import EndUserPreflightController
 from install_service.enduser.cors import EndUserCorsMiddleware
 from install_service.errors import ServiceError
+from install_service.events.controllers import EventsController
+from install_service.executions.controllers import ExecutionsController
 from install_service.http.access_log import AccessLogMiddleware, logging_config
 from install_service.http.error_answers import (
     http_error_to_json,
@@ -46,6 +50,7 @@ from install_service.ratelimits import (
     rate_limit_middleware,
     too_many_requests_to_json,
 )
+from install_service.runtime import engine
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
@@ -69,6 +74,8 @@ ISV_API = (
     WorkflowsController,
     VersionsController,
     InstallationsController,
+    EventsController,
+    ExecutionsController,
 )
 PACKAGE_DIR = Path(__file__).resolve().parent
 # htmx comes from npm: a wheel carries it in the package (hatch_build.py), a checkout
@@ -100,6 +107,25 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+@asynccontextmanager
+async def background(
+    settings: Settings, services: Services, db: SQLAlchemyAsyncConfig
+) -> AsyncIterator[httpx.AsyncClient]:
+    """What runs beside the HTTP server, and alone in ``install-service worker``: the
+    webhook delivery worker and the workflow runtime (DBOS). Yields the shared HTTP client
+    for outgoing calls."""
+    session_maker = db.create_session_maker()
+    worker = DeliveryWorker(session_maker, services.keys, settings)
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        await worker.start()
+        await engine.start(settings, session_maker, services.keys, services.cipher, client)
+        try:
+            yield client
+        finally:
+            engine.stop()
+            await worker.stop()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; settings default to ``Settings.from_env()`` read now, not at import."""
     settings = (settings or Settings.from_env()).resolved()
@@ -109,15 +135,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        worker = DeliveryWorker(db.create_session_maker(), services.keys, settings)
-        async with httpx.AsyncClient(follow_redirects=False) as client:
+        async with background(settings, services, db) as client:
             app.state.http_client = client
-            app.state.webhook_worker = worker
-            await worker.start()
-            try:
-                yield
-            finally:
-                await worker.stop()
+            yield
 
     route_handlers: list = [
         *(Router(path=f"/{version}", route_handlers=list(ISV_API)) for version in API_VERSIONS),
@@ -173,6 +193,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.asgi_handler = AccessLogMiddleware(app.asgi_handler)  # 404s and 405s too
     return app
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """``install-service worker``: the background work of :func:`background` until ``stop``
+    is set or the process gets SIGINT/SIGTERM."""
+    settings = settings.resolved()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    db = sqlalchemy_config(settings.database_url)
+    try:
+        async with background(settings, build_services(settings), db):
+            await stop.wait()
+    finally:
+        await db.get_engine().dispose()
 
 
 def _http_client(state: State) -> httpx.AsyncClient:

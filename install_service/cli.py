@@ -80,6 +80,21 @@ def demo(host: str, port: int) -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Run workflow executions (and webhook deliveries) without serving HTTP.
+
+    With PostgreSQL, start as many as you like beside ``serve``: they share the queues. Give
+    each process its own INSTALL_SERVICE_EXECUTOR_ID so a restarted one resumes its own runs.
+    """
+    from install_service.app import run_worker
+
+    settings = _settings()
+    _migrate(settings)
+    click.echo(f"Worker {settings.executor_id}: running executions (Ctrl+C stops)")
+    asyncio.run(run_worker(settings))
+
+
+@main.command()
 def migrate() -> None:
     """Apply every database migration."""
     _migrate(_settings())

@@ -63,6 +63,11 @@ LINK_USED = "link_used"
 LINK_REVOKED = "link_revoked"
 LINK_EXPIRED = "link_expired"
 
+# Runtime
+UNKNOWN_EVENT = "unknown_event"
+INVALID_EVENT_DATA = "invalid_event_data"
+EXECUTION_NOT_FOUND = "execution_not_found"
+
 # Webhooks
 DELIVERY_NOT_FOUND = "delivery_not_found"
 UNSAFE_WEBHOOK_URL = "unsafe_webhook_url"

@@ -52,6 +52,12 @@ def _positive(name: str, raw: str) -> float:
     return value
 
 
+def _count(name: str, raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SettingsError(f"{PREFIX}{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 RATE_UNITS = ("second", "minute", "hour", "day")
 
 
@@ -114,6 +120,18 @@ class Settings:
     rate_limit_user: tuple[str, int] = ("minute", 600)  # per end user (verified user token)
     rate_limit_auth_failures: tuple[str, int] = ("minute", 20)  # per client address
     trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For is believed
+    # The workflow runtime (DBOS Transact). Empty: beside database_url (see runtime.engine).
+    dbos_database_url: str = ""
+    executor_id: str = "local"  # this process's DBOS executor id: unique per worker at scale
+    run_queue_polling_interval_s: float = 0.05  # how often a process looks for queued runs
+    run_concurrency: int = 32  # executions running at once in one process
+    run_concurrency_per_user: int = 4  # executions of one end user running at once, globally
+    # Transient failures of a block (connect error, timeout, 429, 5xx): attempts in all, and
+    # the wait before the second, doubling each time (5 attempts: 4+8+16+32 = about 1 min).
+    step_max_attempts: int = 5
+    step_retry_interval_s: float = 4.0
+    app_call_timeout_s: float = 15.0
+    log_retention_days: int = 60
     demo: bool = False
     debug: bool = False
 
@@ -158,6 +176,27 @@ class Settings:
             values["rate_limit_auth_failures"] = _rate("RATE_LIMIT_AUTH_FAILURES", raw)
         if (raw := get("TRUSTED_PROXIES")) is not None:
             values["trusted_proxies"] = _networks("TRUSTED_PROXIES", raw)
+        for name, attr in (
+            ("DBOS_DATABASE_URL", "dbos_database_url"),
+            ("EXECUTOR_ID", "executor_id"),
+        ):
+            if (raw := get(name)) is not None:
+                values[attr] = raw
+        for name, attr in (
+            ("RUN_CONCURRENCY", "run_concurrency"),
+            ("RUN_CONCURRENCY_PER_USER", "run_concurrency_per_user"),
+            ("STEP_MAX_ATTEMPTS", "step_max_attempts"),
+            ("LOG_RETENTION_DAYS", "log_retention_days"),
+        ):
+            if (raw := get(name)) is not None:
+                values[attr] = _count(name, raw)
+        for name, attr in (
+            ("RUN_QUEUE_POLLING_INTERVAL", "run_queue_polling_interval_s"),
+            ("STEP_RETRY_INTERVAL", "step_retry_interval_s"),
+            ("APP_CALL_TIMEOUT", "app_call_timeout_s"),
+        ):
+            if (raw := get(name)) is not None:
+                values[attr] = _positive(name, raw)
         if (raw := get("DEBUG")) is not None:
             values["debug"] = _bool("DEBUG", raw)
         suffix = "_API_BASE"

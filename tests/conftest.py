@@ -107,6 +107,9 @@ def settings(tmp_path: Path, database_url: str, rsa_pem: str) -> Settings:
         webhook_retry_schedule_s=(0.2, 0.4, 0.8),
         webhook_poll_interval_s=0.2,
         webhook_timeout_s=3.0,
+        step_retry_interval_s=0.05,  # transient block failures: retried 3 times, fast
+        step_max_attempts=3,
+        app_call_timeout_s=5.0,
     ).resolved()
 
 

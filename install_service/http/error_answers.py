@@ -20,8 +20,10 @@ def missing_row_to_json(_: Request, exc: Exception) -> Response[dict[str, str]]:
     return Response(error_body(404, "Not found", error_codes.NOT_FOUND), status_code=404)
 
 
-def service_error_to_json(_: Request, exc: ServiceError) -> Response[dict[str, str]]:
-    return Response(error_body(exc.status_code, exc.message, exc.code), status_code=exc.status_code)
+def service_error_to_json(_: Request, exc: ServiceError) -> Response[dict[str, Any]]:
+    """``{"message", "code"}`` plus the error's own details (e.g. ``errors`` of a 422)."""
+    body: dict[str, Any] = {**error_body(exc.status_code, exc.message, exc.code), **exc.data}
+    return Response(body, status_code=exc.status_code)
 
 
 def http_error_to_json(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:

@@ -24,18 +24,21 @@ async def count(database_url: str, table: str) -> int:
     return (await rows(database_url, f"SELECT count(*) AS n FROM {table}"))[0]["n"]
 
 
-async def postgres_text_dump(database_url: str) -> list[bytes]:
-    """Every value of every text-like or bytea column of every table in ``public``, as
+async def postgres_text_dump(
+    database_url: str, schemas: tuple[str, ...] = ("public",)
+) -> list[bytes]:
+    """Every value of every text-like or bytea column of every table in ``schemas``, as
     bytes: what ``pg_dump --data-only`` would write, minus the syntax."""
     columns = await rows(
         database_url,
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND data_type IN "
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ANY(:schemas) AND data_type IN "
         "('text', 'character varying', 'character', 'json', 'jsonb', 'bytea')",
+        schemas=list(schemas),
     )
     values: list[bytes] = []
     for column in columns:
-        name, table = column["column_name"], column["table_name"]
+        name, table = column["column_name"], f'{column["table_schema"]}"."{column["table_name"]}'
         cast = f'"{name}"' if column["data_type"] == "bytea" else f'"{name}"::text'
         for row in await rows(
             database_url, f'SELECT {cast} AS v FROM "{table}" WHERE "{name}" IS NOT NULL'

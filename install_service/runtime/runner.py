@@ -1,0 +1,127 @@
+"""The DBOS workflow that runs one execution, block by block, and its enqueueing.
+
+A run's inputs are ids and the trigger's data only (:class:`Job`): never a credential. Its
+steps, in order, each recorded by DBOS so a crash resumes after the last finished one:
+
+1. ``start``: mark the execution running, read the installed version's blocks (records.py);
+2. one step per block after the trigger (blocks.py); an app action decrypts the end user's
+   credential inside its step and returns only the app's answer. Transient failures are
+   retried by DBOS with exponential backoff (``step_max_attempts``,
+   ``step_retry_interval_s``, doubling; a ``Retry-After`` is waited out first);
+3. ``finish``: success, ``filtered`` (a filter block said no), or failed, which also
+   enqueues the ``workflow.failed`` webhook in the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, StepOptions
+from dbos._error import DBOSMaxStepRetriesExceeded
+
+from install_service.catalog.app_actions import AppCallError
+from install_service.runtime import blocks, engine, records
+from install_service.runtime.blocks import BlockFailed, Filtered
+
+MAX_RETRY_AFTER_S = 60.0  # a longer Retry-After is cut to this
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What a run is given (and DBOS stores): ids, and the data that triggered it."""
+
+    execution_id: str
+    isv_id: str
+    user_id: str
+    workflow_id: str
+    installed_workflow_id: str
+    version_id: str
+    trigger: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def partition(self) -> str:
+        return f"{self.isv_id}:{self.user_id}"
+
+
+async def enqueue(jobs: list[Job]) -> None:
+    """Record ``jobs`` in DBOS's queue; when this returns they survive a crash.
+
+    Enqueueing an execution id already known to DBOS starts nothing new (the id is the DBOS
+    workflow id), so a retried request is safe.
+    """
+    queue = engine.context().queue
+    for job in jobs:
+        with SetWorkflowID(job.execution_id), SetEnqueueOptions(queue_partition_key=job.partition):
+            await queue.enqueue_async(run_execution, asdict(job))
+
+
+async def _should_retry(error: BaseException) -> bool:
+    """Retry transient app failures only, after the app's ``Retry-After`` if it gave one."""
+    if isinstance(error, AppCallError) and error.transient:
+        if error.retry_after_s:
+            await asyncio.sleep(min(error.retry_after_s, MAX_RETRY_AFTER_S))
+        return True
+    return False
+
+
+def _block_step_options(block: dict[str, Any]) -> StepOptions:
+    settings = engine.context().settings
+    return {
+        "name": f"block:{block.get('id')}",
+        "retries_allowed": True,
+        "max_attempts": settings.step_max_attempts,
+        "interval_seconds": settings.step_retry_interval_s,
+        "backoff_rate": 2.0,
+        "should_retry": _should_retry,
+    }
+
+
+def _failure_message(error: BaseException) -> str:
+    """A readable reason for the execution's error (never a secret: see blocks.py)."""
+    if isinstance(error, DBOSMaxStepRetriesExceeded) and error.errors:
+        last = error.errors[-1]
+        return f"{_failure_message(last)} (gave up after {len(error.errors)} attempts)"
+    if isinstance(error, AppCallError | BlockFailed):
+        return error.message
+    return f"Internal error ({type(error).__name__})"
+
+
+@DBOS.workflow(name="install_service.run_execution")
+async def run_execution(raw_job: dict[str, Any]) -> str:
+    """Run one execution to its end; returns its final status."""
+    job = Job(**raw_job)
+    plan = await DBOS.run_step_async({"name": "start"}, records.start_execution, raw_job)
+    if plan is None:  # purged, or its installed workflow is gone
+        return "gone"
+    scope: dict[str, Any] = {
+        "event": job.trigger,
+        "trigger": job.trigger,
+        "blocks": {},
+        "user": plan["user"],
+    }
+    for block in plan["blocks"][1:]:
+        try:
+            result = await DBOS.run_step_async(
+                _block_step_options(block), blocks.run_block, raw_job, plan, block, scope
+            )
+        except Filtered:
+            await DBOS.run_step_async(
+                {"name": "finish"}, records.finish_execution, job.execution_id, "filtered"
+            )
+            return "filtered"
+        except Exception as error:  # every failure ends the run as failed
+            await DBOS.run_step_async(
+                {"name": "finish"},
+                records.fail_execution,
+                job.execution_id,
+                block,
+                _failure_message(error),
+            )
+            return "failed"
+        scope["blocks"][block["id"]] = result
+    await DBOS.run_step_async(
+        {"name": "finish"}, records.finish_execution, job.execution_id, "success"
+    )
+    return "success"

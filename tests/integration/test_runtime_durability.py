@@ -1,0 +1,90 @@
+"""A run survives the service: killed (SIGKILL) while BigCommerce hangs, the restarted
+service finishes the run, and it ends ``success`` in the logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from install_service.settings import Settings
+from tests.conftest import IsvFixture
+from tests.support.db_rows import rows
+from tests.support.fake_bigcommerce import FakeBigCommerce
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
+from tests.support.processes import ServiceProcess, free_port, service_env
+from tests.support.runtime import EVENT, FULFILLMENT_WORKFLOW
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+def service(settings: Settings, bigcommerce: FakeBigCommerce, tmp_path: Path) -> ServiceProcess:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = service_env(
+        {
+            "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "service-var"),
+            "INSTALL_SERVICE_DATABASE_URL": settings.database_url,
+            "INSTALL_SERVICE_PUBLIC_URL": url,
+            "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
+            "INSTALL_SERVICE_APP_CALL_TIMEOUT": "60",
+        }
+    )
+    return ServiceProcess(["serve", "--port", str(port)], env, url, tmp_path / "service.log")
+
+
+async def _install(api: httpx.AsyncClient, isv: IsvFixture) -> tuple[str, str]:
+    """A user who installed the example integration; (userId, fulfillment workflowId)."""
+    user_id = (await api.post("/2023-12/users", json={"username": "gregg"})).json()["userId"]
+    token = (await api.get(f"/2023-12/users/{user_id}/token")).json()["token"]
+    done = await api.post(
+        "/forge-install/install",
+        data={"integrationId": isv.integration_id, "storeHash": STORE_HASH, "accessToken": ACCESS_TOKEN},
+        headers={"x-alloy-user-token": token},
+    )
+    assert done.status_code == 200, done.text
+    workflows = (await api.get("/2023-12/workflows", params={"userId": user_id})).json()["data"]
+    [workflow_id] = [w["workflowId"] for w in workflows if w["name"] == FULFILLMENT_WORKFLOW]
+    return user_id, workflow_id
+
+
+async def test_a_run_killed_while_bigcommerce_hangs_completes_after_restart(
+    settings: Settings, isv: IsvFixture, bigcommerce: FakeBigCommerce, tmp_path: Path
+) -> None:
+    bigcommerce.set_token(STORE_HASH, ACCESS_TOKEN)
+    bigcommerce.add_order(STORE_HASH, 101, status_id=11)
+    release = bigcommerce.hang_next(1)
+    server = service(settings, bigcommerce, tmp_path).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers=isv.headers) as api:
+            user_id, workflow_id = await _install(api, isv)
+            sent = await api.post(
+                "/2023-12/run/event",
+                json={"event": EVENT, "userId": user_id, "data": {"orderId": "101", "status": "DELIVERED"}},
+            )
+            assert sent.status_code == 200, sent.text
+            [execution_id] = sent.json()["executionIds"]
+        bigcommerce.wait_for_orders_call(1)  # the PUT is in flight, and hangs
+        server.kill()
+        [row] = await rows(settings.database_url, "SELECT status FROM execution")
+        assert row["status"] == "running"
+        release.set()  # the dead process's call ends; the store stays as it was for it
+
+        server.start()
+        async with httpx.AsyncClient(base_url=server.url, headers=isv.headers) as api:
+
+            async def finished() -> dict | None:
+                page = await api.get(
+                    f"/2023-12/workflows/{workflow_id}/logs", params={"userId": user_id}
+                )
+                [execution] = page.json()["data"]
+                return execution if execution["finished"] else None
+
+            execution = await eventually(finished, timeout_s=30)
+    finally:
+        server.stop()
+    assert execution["executionId"] == execution_id
+    assert execution["status"] == "success", execution
+    assert bigcommerce.order(STORE_HASH, 101)["status_id"] == 10  # DELIVERED -> Completed
