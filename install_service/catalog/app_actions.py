@@ -8,8 +8,9 @@ of that many seconds. An action is ``async (call: ActionCall) -> Any`` returning
 JSON answer; it may raise :class:`AppCallError` itself (invalid inputs) and lets httpx's
 errors out, which :func:`call_action` turns into an :class:`AppCallError`.
 
-The rate limit is kept in this process only (a moving window per credential): each
-worker process limits on its own. Across processes the app's own 429 answers
+The rate limit counts one call per action run (each BigCommerce action makes one request)
+and is kept in this process only (a moving window per credential): each worker process
+limits on its own. Across processes the app's own 429 answers
 (``Retry-After``, BigCommerce's ``X-Rate-Limit-Time-Reset-Ms``) come back as transient
 errors with ``retry_after_s``, which the runtime's retry honours.
 """
@@ -199,7 +200,10 @@ class ActionRateLimiter:
             await asyncio.sleep(max(reset_at - time.time(), 0.005))
 
 
-_PROCESS_LIMITER = ActionRateLimiter()
+@functools.cache
+def process_limiter() -> ActionRateLimiter:
+    """The limiter :func:`call_action` uses unless given one: one per process, made on first use."""
+    return ActionRateLimiter()
 
 
 async def call_action(
@@ -242,7 +246,7 @@ async def call_action(
     )
     limit = rate_limit_for(app.key)
     if limit is not None:
-        await (limiter or _PROCESS_LIMITER).acquire(f"{app.key}:{credential_key}", limit)
+        await (limiter or process_limiter()).acquire(f"{app.key}:{credential_key}", limit)
     secrets = [str(credential.get(f.name) or "") for f in app.fields if f.secret]
     try:
         async with asyncio.timeout(timeout_s):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -19,6 +20,7 @@ from install_service.catalog.app_actions import (
     app_action_names,
     retry_after_s,
 )
+from install_service.catalog.app_definitions import load_apps
 from install_service.catalog.apps import bigcommerce as bigcommerce_module
 from tests.support.app_calls import STORE_HASH, TOKEN, run
 from tests.support.fake_bigcommerce import FakeBigCommerce
@@ -189,3 +191,21 @@ def test_a_fractional_window_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(bigcommerce_module, "RATE_LIMIT", (3, 0.5))
     with pytest.raises(app_actions.ConnectorDefinitionError):
         app_actions.rate_limit_for("bigcommerce")
+
+
+async def test_without_an_override_the_definition_api_base_is_used(
+    store: FakeBigCommerce, http: httpx.AsyncClient
+) -> None:
+    app = replace(load_apps()["bigcommerce"], api_base=store.api_base + "/")
+    order = await app_actions.call_action(
+        app,
+        "get order",
+        {"orderId": 101},
+        {"storeHash": STORE_HASH, "accessToken": TOKEN},
+        api_base_override=None,
+        client=http,
+        credential_key="cred-1",
+        limiter=ActionRateLimiter(),
+    )
+    assert order["id"] == 101
+    assert store.wait_for_orders_call(1).path == f"/stores/{STORE_HASH}/v2/orders/101"
