@@ -85,9 +85,9 @@ async def test_connection(
     except (TimeoutError, httpx.TimeoutException):
         return _failure(f"{app.name} did not answer within {timeout_s:g} s", secrets)
     except httpx.TransportError as exc:
-        return _failure(f"Could not reach {app.name}: {_network_problem(exc)}", secrets)
+        return _failure(f"Could not reach {app.name}: {network_problem(exc)}", secrets)
 
-    reason = _http_reason(app.name, response, body, test.error_paths)
+    reason = http_reason(app.name, response, body, test.error_paths)
     return _failure(reason, secrets, status_code=response.status_code)
 
 
@@ -126,9 +126,11 @@ async def _read_limited(response: httpx.Response) -> bytes:
     return b"".join(chunks)[:MAX_ERROR_BODY_BYTES]
 
 
-def _http_reason(
+def http_reason(
     app_name: str, response: httpx.Response, body: bytes, error_paths: Iterable[str]
 ) -> str:
+    """E.g. "BigCommerce said: 401 Unauthorized – Invalid token": the status, then the app's
+    own message from ``body`` (the first non-empty ``error_paths`` value, else the text)."""
     status = response.status_code
     phrase = response.reason_phrase
     if not phrase:
@@ -198,7 +200,7 @@ def _shorten(text: str) -> str:
     return text
 
 
-def _network_problem(exc: BaseException) -> str:
+def network_problem(exc: BaseException) -> str:
     """What went wrong below HTTP, in words, from the exception chain (no addresses, no values)."""
     seen: set[int] = set()
     pending: list[BaseException] = [exc]

@@ -58,10 +58,10 @@ class Receiver:
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                reply = receiver.replies.pop(0) if receiver.replies else receiver.default
                 request = ReceivedRequest(
                     self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
                 )
+                reply = receiver.reply_for(request)
                 with receiver._arrived:
                     receiver.arrivals.append(request)
                     receiver._arrived.notify_all()
@@ -99,6 +99,11 @@ class Receiver:
         self._port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def reply_for(self, request: ReceivedRequest) -> Reply:
+        """The answer to ``request`` (a subclass may route): the next of ``replies``, else
+        ``default``. Called on the server's thread as the request arrives."""
+        return self.replies.pop(0) if self.replies else self.default
 
     def stop(self) -> None:
         if self._server is not None:
