@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
@@ -47,7 +47,7 @@ class EventsController(Controller):
         isv: IsvContext,
         db_session: AsyncSession,
         idempotency_key: Annotated[
-            str | None, Parameter(header="Idempotency-Key", max_length=MAX_KEY_LENGTH)
+            str | None, HeaderParameter(name="Idempotency-Key", max_length=MAX_KEY_LENGTH)
         ] = None,
     ) -> RunEventResult:
         """Start the user's installed workflows listening to ``event``; 200

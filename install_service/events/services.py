@@ -154,22 +154,27 @@ async def _record(
 ) -> list[Job]:
     """Write the queued executions (and the receipt) in one transaction; for a key already
     seen within 24 h, the jobs of that first time."""
+    # Plain values first: a lost race rolls back, which expires every loaded object.
+    jobs = [_job(user, installed, data) for installed, _ in listeners]
+    rows = [
+        _execution_values(job, user, installed)
+        for job, (installed, _) in zip(jobs, listeners, strict=True)
+    ]
+    isv_id, environment, user_id = ctx.isv.id, ctx.environment, user.id
     for _ in range(2):  # a concurrent first use of the same key wins; then we read its receipt
         try:
             async with write_transaction(session):
-                receipt = await _receipt(session, ctx, key) if key else None
+                receipt = await _receipt(session, isv_id, environment, key) if key else None
                 if receipt is not None:
                     return await _jobs_of(session, receipt)
-                jobs = [_job(user, installed, data) for installed, _ in listeners]
-                for job, (installed, _) in zip(jobs, listeners, strict=True):
-                    session.add(_execution(job, user, installed))
+                session.add_all(Execution(**values) for values in rows)
                 if key:
                     session.add(
                         EventReceipt(
-                            isv_id=ctx.isv.id,
-                            environment=ctx.environment,
+                            isv_id=isv_id,
+                            environment=environment,
                             key=key,
-                            user_id=user.id,
+                            user_id=user_id,
                             execution_ids=[j.execution_id for j in jobs],
                         )
                     )
@@ -179,11 +184,13 @@ async def _record(
     raise RuntimeError("idempotency receipt could not be written or read")
 
 
-async def _receipt(session: AsyncSession, ctx: IsvContext, key: str) -> EventReceipt | None:
+async def _receipt(
+    session: AsyncSession, isv_id: uuid.UUID, environment: str, key: str
+) -> EventReceipt | None:
     receipt = await session.scalar(
         select(EventReceipt).where(
-            EventReceipt.isv_id == ctx.isv.id,
-            EventReceipt.environment == ctx.environment,
+            EventReceipt.isv_id == isv_id,
+            EventReceipt.environment == environment,
             EventReceipt.key == key,
         )
     )
@@ -227,8 +234,8 @@ def _job(user: EndUser, installed: InstalledWorkflow, data: dict[str, Any]) -> J
     )
 
 
-def _execution(job: Job, user: EndUser, installed: InstalledWorkflow) -> Execution:
-    return Execution(
+def _execution_values(job: Job, user: EndUser, installed: InstalledWorkflow) -> dict[str, Any]:
+    return dict(
         id=uuid.UUID(job.execution_id),
         isv_id=user.isv_id,
         environment=user.environment,

@@ -16,7 +16,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from install_service.db.models import EndUser, Execution, InstalledWorkflow, Isv, WorkflowVersion
+from install_service.db.models import (
+    EndUser,
+    Execution,
+    Installation,
+    InstalledWorkflow,
+    Isv,
+    WorkflowVersion,
+)
 from install_service.db.models.executions import FAILED, FINISHED, QUEUED, RUNNING
 from install_service.db.transactions import write_transaction
 from install_service.runtime import engine
@@ -91,7 +98,7 @@ async def start_execution(raw_job: dict[str, Any]) -> dict[str, Any] | None:
             session.add(execution)
         if execution.status == QUEUED:
             execution.status, execution.started_at = RUNNING, now()
-        installation = installed.installation
+        installation = await session.get(Installation, installed.installation_id)
         return {
             "blocks": version.blocks,
             "user": {"userId": str(user.id), "username": user.username},

@@ -178,7 +178,5 @@ async def test_other_environment_sees_no_logs(
             headers=isv.production_headers,
         )
         assert answer.status_code == 404 and answer.json()["code"] == "user_not_found"
-    sent = await send_event(
-        client, isv, user_id, order_event(), headers=isv.production_headers
-    )
+    sent = await send_event(client, isv, user_id, order_event(), headers=isv.production_headers)
     assert sent.status_code == 404

@@ -59,7 +59,9 @@ async def test_events_lists_the_custom_events_and_their_schema(
     answer = await client.get(f"{BASE}/events", params={"userId": user_id}, headers=isv.headers)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
-        "data": [{"event": "Fulfillment Updated", "schema": {"orderId": "String", "status": "String"}}]
+        "data": [
+            {"event": "Fulfillment Updated", "schema": {"orderId": "String", "status": "String"}}
+        ]
     }
     unknown = await client.get(f"{BASE}/events", params={"userId": "nobody"}, headers=isv.headers)
     assert unknown.status_code == 404

@@ -41,7 +41,11 @@ async def _install(api: httpx.AsyncClient, isv: IsvFixture) -> tuple[str, str]:
     token = (await api.get(f"/2023-12/users/{user_id}/token")).json()["token"]
     done = await api.post(
         "/forge-install/install",
-        data={"integrationId": isv.integration_id, "storeHash": STORE_HASH, "accessToken": ACCESS_TOKEN},
+        data={
+            "integrationId": isv.integration_id,
+            "storeHash": STORE_HASH,
+            "accessToken": ACCESS_TOKEN,
+        },
         headers={"x-alloy-user-token": token},
     )
     assert done.status_code == 200, done.text
@@ -62,7 +66,11 @@ async def test_a_run_killed_while_bigcommerce_hangs_completes_after_restart(
             user_id, workflow_id = await _install(api, isv)
             sent = await api.post(
                 "/2023-12/run/event",
-                json={"event": EVENT, "userId": user_id, "data": {"orderId": "101", "status": "DELIVERED"}},
+                json={
+                    "event": EVENT,
+                    "userId": user_id,
+                    "data": {"orderId": "101", "status": "DELIVERED"},
+                },
             )
             assert sent.status_code == 200, sent.text
             [execution_id] = sent.json()["executionIds"]

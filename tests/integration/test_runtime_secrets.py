@@ -15,7 +15,12 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import postgres_text_dump
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH
-from tests.support.runtime import finished_execution, fulfillment_workflow_id, order_event, send_event
+from tests.support.runtime import (
+    finished_execution,
+    fulfillment_workflow_id,
+    order_event,
+    send_event,
+)
 from tests.support.workflows import BASE, installed_user
 
 

@@ -11,7 +11,9 @@ from tests.support.installs import STORE_HASH, eventually
 from tests.support.workflows import BASE, workflows_of
 
 EVENT = "Fulfillment Updated"
-FULFILLMENT_WORKFLOW = "When a fulfillment status is updated in AcmeCo, update the order status in BigCommerce"
+FULFILLMENT_WORKFLOW = (
+    "When a fulfillment status is updated in AcmeCo, update the order status in BigCommerce"
+)
 
 
 async def fulfillment_workflow_id(client: AsyncTestClient, isv: IsvFixture, user_id: str) -> str:
@@ -51,7 +53,11 @@ async def logs(
 
 
 async def finished_execution(
-    client: AsyncTestClient, isv: IsvFixture, workflow_id: str, user_id: str, execution_id: str,
+    client: AsyncTestClient,
+    isv: IsvFixture,
+    workflow_id: str,
+    user_id: str,
+    execution_id: str,
     timeout_s: float = 20.0,
 ) -> dict[str, Any]:
     """The execution once it has finished (success, failed or filtered)."""
@@ -68,4 +74,4 @@ def order_event(order_id: str = "101", status: str = "FULFILLED") -> dict[str, s
     return {"orderId": order_id, "status": status}
 
 
-__all__ = ["STORE_HASH", "EVENT", "send_event", "logs", "finished_execution", "order_event"]
+__all__ = ["EVENT", "STORE_HASH", "finished_execution", "logs", "order_event", "send_event"]
