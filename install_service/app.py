@@ -6,7 +6,7 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -198,7 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """``install-service worker``: the background work of :func:`background` until ``stop``
     is set or the process gets SIGINT/SIGTERM."""
-    settings = settings.resolved()
+    settings = replace(settings.resolved(), run_executions=True)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

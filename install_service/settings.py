@@ -123,6 +123,7 @@ class Settings:
     # The workflow runtime (DBOS Transact). Empty: beside database_url (see runtime.engine).
     dbos_database_url: str = ""
     executor_id: str = "local"  # this process's DBOS executor id: unique per worker at scale
+    run_executions: bool = True  # false: this process only enqueues (workers run them)
     run_queue_polling_interval_s: float = 0.05  # how often a process looks for queued runs
     run_concurrency: int = 32  # executions running at once in one process
     run_concurrency_per_user: int = 4  # executions of one end user running at once, globally
@@ -182,6 +183,8 @@ class Settings:
         ):
             if (raw := get(name)) is not None:
                 values[attr] = raw
+        if (raw := get("RUN_EXECUTIONS")) is not None:
+            values["run_executions"] = _bool("RUN_EXECUTIONS", raw)
         for name, attr in (
             ("RUN_CONCURRENCY", "run_concurrency"),
             ("RUN_CONCURRENCY_PER_USER", "run_concurrency_per_user"),

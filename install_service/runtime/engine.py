@@ -112,6 +112,8 @@ async def start(
     from install_service.runtime import retention, runner  # noqa: F401  (registers workflows)
 
     DBOS(config=dbos_config(settings))
+    if not settings.run_executions:
+        DBOS.listen_queues([])  # a web process that leaves the runs to `install-service worker`
     DBOS.launch()
     queue = await DBOS.register_queue_async(
         EXECUTIONS_QUEUE,

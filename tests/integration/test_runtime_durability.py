@@ -14,7 +14,7 @@ from tests.support.db_rows import rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
 from tests.support.processes import ServiceProcess, free_port, service_env
-from tests.support.runtime import EVENT, FULFILLMENT_WORKFLOW
+from tests.support.runtime import EVENT, install_over_http
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -35,25 +35,6 @@ def service(settings: Settings, bigcommerce: FakeBigCommerce, tmp_path: Path) ->
     return ServiceProcess(["serve", "--port", str(port)], env, url, tmp_path / "service.log")
 
 
-async def _install(api: httpx.AsyncClient, isv: IsvFixture) -> tuple[str, str]:
-    """A user who installed the example integration; (userId, fulfillment workflowId)."""
-    user_id = (await api.post("/2023-12/users", json={"username": "gregg"})).json()["userId"]
-    token = (await api.get(f"/2023-12/users/{user_id}/token")).json()["token"]
-    done = await api.post(
-        "/forge-install/install",
-        data={
-            "integrationId": isv.integration_id,
-            "storeHash": STORE_HASH,
-            "accessToken": ACCESS_TOKEN,
-        },
-        headers={"x-alloy-user-token": token},
-    )
-    assert done.status_code == 200, done.text
-    workflows = (await api.get("/2023-12/workflows", params={"userId": user_id})).json()["data"]
-    [workflow_id] = [w["workflowId"] for w in workflows if w["name"] == FULFILLMENT_WORKFLOW]
-    return user_id, workflow_id
-
-
 async def test_a_run_killed_while_bigcommerce_hangs_completes_after_restart(
     settings: Settings, isv: IsvFixture, bigcommerce: FakeBigCommerce, tmp_path: Path
 ) -> None:
@@ -63,7 +44,7 @@ async def test_a_run_killed_while_bigcommerce_hangs_completes_after_restart(
     server = service(settings, bigcommerce, tmp_path).start()
     try:
         async with httpx.AsyncClient(base_url=server.url, headers=isv.headers) as api:
-            user_id, workflow_id = await _install(api, isv)
+            user_id, workflow_id = await install_over_http(api, isv)
             sent = await api.post(
                 "/2023-12/run/event",
                 json={

@@ -103,3 +103,12 @@ class ServiceProcess:
             self._proc.kill()
             self._proc.wait(timeout=10)
             self._proc = None
+
+
+def start_worker(env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``install-service worker`` in the background (it serves no HTTP: nothing to wait for;
+    what it is given to run waits in the queue until it is up)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [str(CLI), "worker"], env=dict(env), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+        )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import IsvFixture
-from tests.support.installs import STORE_HASH, eventually
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
 from tests.support.workflows import BASE, workflows_of
 
 EVENT = "Fulfillment Updated"
@@ -68,6 +69,28 @@ async def finished_execution(
         return found[0] if found and found[0]["finished"] else None
 
     return await eventually(done, timeout_s=timeout_s)
+
+
+async def install_over_http(
+    api: httpx.AsyncClient, isv: IsvFixture, username: str = "gregg"
+) -> tuple[str, str]:
+    """Against a real server (``api`` has the ISV's API key): a new user who installed the
+    example integration through the modal's form; (userId, fulfillment workflowId)."""
+    user_id = (await api.post(f"{BASE}/users", json={"username": username})).json()["userId"]
+    token = (await api.get(f"{BASE}/users/{user_id}/token")).json()["token"]
+    done = await api.post(
+        "/forge-install/install",
+        data={
+            "integrationId": isv.integration_id,
+            "storeHash": STORE_HASH,
+            "accessToken": ACCESS_TOKEN,
+        },
+        headers={"x-alloy-user-token": token},
+    )
+    assert done.status_code == 200, done.text
+    workflows = (await api.get(f"{BASE}/workflows", params={"userId": user_id})).json()["data"]
+    [workflow_id] = [w["workflowId"] for w in workflows if w["name"] == FULFILLMENT_WORKFLOW]
+    return user_id, workflow_id
 
 
 def order_event(order_id: str = "101", status: str = "FULFILLED") -> dict[str, str]:
