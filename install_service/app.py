@@ -50,7 +50,7 @@ from install_service.ratelimits import (
     rate_limit_middleware,
     too_many_requests_to_json,
 )
-from install_service.runtime import engine
+from install_service.runtime import engine, retention, runner  # noqa: F401  (registers workflows)
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
@@ -119,6 +119,7 @@ async def background(
     async with httpx.AsyncClient(follow_redirects=False) as client:
         await worker.start()
         await engine.start(settings, session_maker, services.keys, services.cipher, client)
+        await retention.schedule(settings)
         try:
             yield client
         finally:

@@ -19,6 +19,7 @@ _CODES = {
     405: error_codes.METHOD_NOT_ALLOWED,
     409: error_codes.CONFLICT,
     410: error_codes.GONE,
+    413: error_codes.PAYLOAD_TOO_LARGE,
     422: error_codes.VALIDATION_ERROR,
     429: error_codes.RATE_LIMITED,
 }

@@ -105,12 +105,12 @@ async def start(
 ) -> RuntimeContext:
     """Launch DBOS (recovering this executor's unfinished runs) and declare the queues.
 
-    Must run on the event loop that will run the workflows (the app's). Raises
+    The workflows must be registered first (importing ``runtime.runner`` and
+    ``runtime.retention`` does it). Must run on the event loop that will run the workflows
+    (the app's). Raises
     ``dbos.DBOSException`` when the system database cannot be opened or migrated.
     """
     global _context
-    from install_service.runtime import retention, runner  # noqa: F401  (registers workflows)
-
     DBOS(config=dbos_config(settings))
     if not settings.run_executions:
         DBOS.listen_queues([])  # a web process that leaves the runs to `install-service worker`
@@ -123,7 +123,6 @@ async def start(
         on_conflict="always_update",
     )
     _context = RuntimeContext(settings, session_maker, keys, cipher, client, queue)
-    await retention.schedule(settings)
     return _context
 
 
