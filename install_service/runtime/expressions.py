@@ -1,0 +1,354 @@
+"""``{{ JSONata }}`` templates in workflow blocks: checked when a catalogue loads, rendered
+for each execution in a worker thread, bounded in time, depth, range size and output size.
+
+A string that is exactly one template (``"{{ event.total }}"``, whitespace around allowed)
+keeps the JSON type of its result (JSONata's undefined is ``None``). Text with templates in
+it (``"Order {{ event.orderId }} shipped"``) is a string; each result is written as JSONata's
+``$string`` writes it (``2``, not ``2.0``; objects as compact JSON; undefined and null as
+nothing). Dicts and lists are rendered value by value (keys are never templates); numbers,
+booleans and ``None`` pass through. ``}}`` inside a JSONata string or object literal does
+not end a template.
+
+Engine: jsonata-python 0.7.1. A compiled ``Jsonata`` is shared (cached) across threads: each
+evaluation runs on a shallow copy made the thread's current instance (the library resolves
+``$now()``, ``$eval`` and its evaluation state through that thread-local) with a fresh frame
+holding the time and depth bounds. The library checks those bounds between evaluation steps
+only, so one native call can overrun them; ``render`` therefore also stops waiting after
+twice the time budget, and ranges are capped (``[1..10000000]`` is one step in JSONata).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import jsonata
+import msgspec
+from jsonata.functions import Functions
+
+_OPEN, _CLOSE = "{{", "}}"
+_QUOTES = "\"'`"
+
+
+class ExpressionError(Exception):
+    """A template that does not parse or an expression that fails, for an ISV to read.
+
+    The message names the expression; it never quotes context data beyond what JSONata's
+    own message says."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionLimits:
+    """Bounds on one expression's evaluation."""
+
+    timeout_ms: int = 250
+    max_depth: int = 100  # nested evaluation steps (recursion)
+    max_output_bytes: int = 65_536  # JSON size of one rendered template value
+    max_range_items: int = 100_000  # items in one ``[a..b]`` range
+
+
+DEFAULT_LIMITS = ExpressionLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class _Expr:
+    source: str
+
+    def __str__(self) -> str:
+        shown = self.source if len(self.source) <= 80 else self.source[:77] + "..."
+        return f"{_OPEN} {shown} {_CLOSE}"
+
+
+class _RangeTooLarge(Exception):
+    pass
+
+
+class _BoundedJsonata(jsonata.Jsonata):
+    """JSONata with ranges capped at ``max_range_items`` (JSONata's own cap is 1e7)."""
+
+    max_range_items = DEFAULT_LIMITS.max_range_items
+
+    def evaluate_range_expression(self, lhs: Any, rhs: Any) -> Any:
+        if isinstance(lhs, int) and isinstance(rhs, int) and rhs - lhs >= self.max_range_items:
+            raise _RangeTooLarge
+        return super().evaluate_range_expression(lhs, rhs)
+
+
+# ---- parsing and checking --------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse(text: str) -> tuple[str | _Expr, ...]:
+    """Split ``text`` into literal text and expressions; raises ExpressionError for an
+    unterminated or empty ``{{``."""
+    parts: list[str | _Expr] = []
+    start = 0
+    while (open_at := text.find(_OPEN, start)) != -1:
+        if open_at > start:
+            parts.append(text[start:open_at])
+        close_at = _closing(text, open_at + len(_OPEN))
+        if close_at is None:
+            raise ExpressionError(f"unterminated {_OPEN} in {text[open_at:][:80]!r}")
+        source = text[open_at + len(_OPEN) : close_at].strip()
+        if not source:
+            raise ExpressionError(f"empty {_OPEN} {_CLOSE}")
+        parts.append(_Expr(source))
+        start = close_at + len(_CLOSE)
+    if start < len(text):
+        parts.append(text[start:])
+    return tuple(parts)
+
+
+def _closing(text: str, at: int) -> int | None:
+    """Index of the ``}}`` ending the expression that starts at ``at``: outside JSONata
+    string literals and backquoted names, and not closing a ``{`` opened inside."""
+    depth, quote, i = 0, "", at
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in _QUOTES:
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0 and text.startswith(_CLOSE, i):
+                return i
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(source: str) -> _BoundedJsonata:
+    try:
+        return _BoundedJsonata(source)
+    except jsonata.JException as exc:
+        raise ExpressionError(f'{_lower_first(str(exc))} in "{_Expr(source)}"') from exc
+
+
+def _lower_first(message: str) -> str:
+    return message[:1].lower() + message[1:]
+
+
+def is_template(text: str) -> bool:
+    """True when ``text`` holds at least one ``{{``."""
+    return _OPEN in text
+
+
+def check_template(value: str) -> None:
+    """Parse ``value`` and compile every expression in it.
+
+    Raises:
+        ExpressionError: an unterminated ``{{``, an empty template or a JSONata syntax error.
+    """
+    for part in _parse(value):
+        if isinstance(part, _Expr):
+            _compile(part.source)
+
+
+def check_expression(text: str) -> None:
+    """Check a ``math`` expression or ``filter`` condition: a template or bare JSONata.
+
+    Raises:
+        ExpressionError: as ``check_template``; a bare expression that does not compile.
+    """
+    if is_template(text):
+        check_template(text)
+    else:
+        _compile(text.strip())
+
+
+def check_mapping(value: Any, path: str = "mapping") -> list[str]:
+    """Problems with every template in ``value`` (a dict or list of templates, nested), as
+    ``"<path>.<key>: <problem>"``; an empty list when all compile."""
+    if isinstance(value, str):
+        try:
+            check_template(value)
+        except ExpressionError as exc:
+            return [f"{path}: {exc.message}"]
+        return []
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in check_mapping(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in check_mapping(v, f"{path}[{i}]")]
+    return []
+
+
+# ---- evaluation ------------------------------------------------------------------------
+
+
+def render_sync(
+    value: Any, context: Mapping[str, Any], *, limits: ExpressionLimits = DEFAULT_LIMITS
+) -> Any:
+    """Render ``value`` (see the module docstring) over ``context``
+    (``{"event", "trigger", "blocks": {id: output}, "user": {"userId", "username"}}``).
+    CPU-bound: call ``render`` from async code.
+
+    Raises:
+        ExpressionError: a template that does not parse, an expression that fails or
+            exceeds ``limits``.
+    """
+    if isinstance(value, str):
+        return _render_text(value, context, limits)
+    if isinstance(value, Mapping):
+        return {k: render_sync(v, context, limits=limits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_sync(v, context, limits=limits) for v in value]
+    return value
+
+
+async def render(
+    value: Any, context: Mapping[str, Any], *, limits: ExpressionLimits = DEFAULT_LIMITS
+) -> Any:
+    """``render_sync`` in a worker thread; gives up waiting after twice the time budget of
+    all its expressions (the thread then runs on to its own bound).
+
+    Raises:
+        ExpressionError: as ``render_sync``, or the wait ran out.
+    """
+    count = _count_expressions(value)
+    if not count:
+        return render_sync(value, context, limits=limits)
+    wait_ms = 2 * limits.timeout_ms * count
+    with anyio.move_on_after(wait_ms / 1000):
+        return await anyio.to_thread.run_sync(
+            functools.partial(render_sync, value, context, limits=limits), abandon_on_cancel=True
+        )
+    raise ExpressionError(f"{count} expression(s) took longer than {wait_ms} ms")
+
+
+async def evaluate_condition(
+    text: str, context: Mapping[str, Any], limits: ExpressionLimits = DEFAULT_LIMITS
+) -> bool:
+    """A ``filter`` condition (a template or bare JSONata), by JSONata's truthiness: false,
+    0, "", null, undefined, empty arrays and objects are false.
+
+    Raises:
+        ExpressionError: as ``render``.
+    """
+    result = await render(_as_template(text), context, limits=limits)
+    return bool(jsonata.Jsonata.boolize(result))
+
+
+async def evaluate_number(
+    text: str, context: Mapping[str, Any], limits: ExpressionLimits = DEFAULT_LIMITS
+) -> int | float:
+    """A ``math`` expression (a template or bare JSONata) that must give a finite number.
+
+    Raises:
+        ExpressionError: "math expression ... did not give a number" (another type, a
+            division by zero, infinity); otherwise as ``render``.
+    """
+    template = _as_template(text)
+    try:
+        result = await render(template, context, limits=limits)
+    except ExpressionError as exc:
+        cause = exc.__cause__
+        out_of_range = isinstance(cause, jsonata.JException) and cause.error == "D1001"
+        if not (out_of_range or isinstance(cause, ZeroDivisionError)):
+            raise
+        result = math.inf
+    number = isinstance(result, int | float) and not isinstance(result, bool)
+    if not number or not math.isfinite(result):
+        got = "division by zero or infinity" if number else f"got {_json_type(result)}"
+        raise ExpressionError(f"math expression {template.strip()} did not give a number ({got})")
+    return result
+
+
+def _as_template(text: str) -> str:
+    return text if is_template(text) else f"{_OPEN} {text.strip()} {_CLOSE}"
+
+
+def _count_expressions(value: Any) -> int:
+    if isinstance(value, str):
+        return value.count(_OPEN)
+    if isinstance(value, Mapping):
+        return sum(_count_expressions(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_expressions(v) for v in value)
+    return 0
+
+
+def _render_text(text: str, context: Mapping[str, Any], limits: ExpressionLimits) -> Any:
+    parts = _parse(text)
+    exprs = [p for p in parts if isinstance(p, _Expr)]
+    if not exprs:
+        return text
+    if len(exprs) == 1 and all(isinstance(p, _Expr) or not p.strip() for p in parts):
+        return _evaluate(exprs[0], context, limits)
+    pieces = []
+    for part in parts:
+        if isinstance(part, str):
+            pieces.append(part)
+        elif (result := _evaluate(part, context, limits)) is not None:
+            pieces.append(result if isinstance(result, str) else Functions.string(result, False))
+    rendered = "".join(pieces)
+    if len(rendered.encode()) > limits.max_output_bytes:
+        raise ExpressionError(f"{text[:80]!r} renders larger than {limits.max_output_bytes} bytes")
+    return rendered
+
+
+def _evaluate(expr: _Expr, context: Mapping[str, Any], limits: ExpressionLimits) -> Any:
+    run = copy.copy(_compile(expr.source))  # this thread's own evaluation state
+    run.max_range_items = limits.max_range_items
+    jsonata.Jsonata.CURRENT.jsonata = run
+    frame = run.create_frame()
+    frame.set_runtime_bounds(limits.timeout_ms, limits.max_depth)  # the clock starts here
+    try:
+        result = _plain(run.evaluate(context, frame))
+    except jsonata.JException as exc:
+        raise ExpressionError(_failure(expr, exc, limits)) from exc
+    except _RangeTooLarge as exc:
+        raise ExpressionError(
+            f"expression {expr} makes a range of more than {limits.max_range_items} items"
+        ) from exc
+    except ZeroDivisionError as exc:
+        raise ExpressionError(f"expression {expr} failed: division by zero") from exc
+    except RecursionError as exc:
+        raise ExpressionError(f"expression {expr} nests too deeply") from exc
+    size = len(msgspec.json.encode(result))
+    if size > limits.max_output_bytes:
+        raise ExpressionError(
+            f"expression {expr} result is larger than {limits.max_output_bytes} bytes"
+        )
+    return result
+
+
+def _failure(expr: _Expr, exc: jsonata.JException, limits: ExpressionLimits) -> str:
+    if exc.error == "D1012":
+        return f"expression {expr} took longer than {limits.timeout_ms} ms"
+    if exc.error == "D1011":
+        return f"expression {expr} went deeper than {limits.max_depth} nested steps"
+    return f"expression {expr} failed: {exc}"
+
+
+def _plain(value: Any) -> Any:
+    """JSONata's result as plain JSON values: its sequences and lazy ranges as lists,
+    whole floats as ints, functions as ``None``."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return None
+
+
+def _json_type(value: Any) -> str:
+    names = {str: "a String", bool: "a Boolean", dict: "an Object", list: "an Array"}
+    return "nothing" if value is None else names.get(type(value), type(value).__name__)
