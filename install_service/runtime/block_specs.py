@@ -79,7 +79,7 @@ def _check_block(
     if position == 1 and kind not in TRIGGERS:
         problems.append(f"the first block must be a trigger ({' or '.join(TRIGGERS)}), not {kind}")
     elif position > 1 and kind in TRIGGERS:
-        problems.append(f"a {kind} trigger can only be the first block")
+        problems.append(f"the {kind} trigger can only be the first block")
     if "config" in block and not isinstance(block["config"], Mapping):
         problems.append("config must be an object")
     return problems + check(block, app_actions)

@@ -99,7 +99,7 @@ def test_the_first_block_and_only_the_first_is_a_trigger() -> None:
     assert _problems(ACTION, EVENT) == [
         'block "update-order-status": the first block must be a trigger'
         " (customEvent or appTrigger), not appAction",
-        'block "custom-event": a customEvent trigger can only be the first block',
+        'block "custom-event": the customEvent trigger can only be the first block',
     ]
 
 
