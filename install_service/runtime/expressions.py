@@ -319,6 +319,10 @@ def _evaluate(expr: _Expr, context: Mapping[str, Any], limits: ExpressionLimits)
         raise ExpressionError(f"expression {expr} failed: division by zero") from exc
     except RecursionError as exc:
         raise ExpressionError(f"expression {expr} nests too deeply") from exc
+    except Exception as exc:  # the engine's own bugs surface as any Python error
+        raise ExpressionError(
+            f"expression {expr} failed: JSONata could not evaluate it ({type(exc).__name__})"
+        ) from exc  # str(exc) is not shown: it can quote the data (ValueError: '<value>')
     size = len(msgspec.json.encode(result))
     if size > limits.max_output_bytes:
         raise ExpressionError(
@@ -332,7 +336,22 @@ def _failure(expr: _Expr, exc: jsonata.JException, limits: ExpressionLimits) -> 
         return f"expression {expr} took longer than {limits.timeout_ms} ms"
     if exc.error == "D1011":
         return f"expression {expr} went deeper than {limits.max_depth} nested steps"
-    return f"expression {expr} failed: {exc}"
+    return f"expression {expr} failed: {_jsonata_message(exc)}"
+
+
+def _jsonata_message(exc: jsonata.JException) -> str:
+    """JSONata's message with the objects and arrays it quotes (often the whole context)
+    shown by type, and long text cut."""
+    args = [exc.current, exc.expected] + ([exc.extra] if exc.extra is not None else [])
+    shown = [
+        _json_type(a) if isinstance(a, dict | list) else _cut(a) if isinstance(a, str) else a
+        for a in args
+    ]
+    return jsonata.JException.msg(exc.error, exc.location, *shown)
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _plain(value: Any) -> Any:

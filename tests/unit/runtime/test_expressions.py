@@ -135,12 +135,23 @@ def test_runaways_and_failures_raise_a_readable_error(template: str, message: st
     assert caught.value.message.startswith("expression {{ ")
 
 
-def test_error_messages_do_not_quote_the_context() -> None:
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ event.token.( $f := function($x){ $f($x) }; $f(0) ) }}",
+        '{{ $fromMillis("x") }}',  # JSONata's message quotes its context argument
+        "{{ $number(event.token) }}",  # the engine's own ValueError quotes the value
+        "{{ $toMillis(event.token) }}",
+    ],
+    ids=["timeout", "jsonata-message", "engine-error", "date"],
+)
+def test_error_messages_do_not_quote_the_context(template: str) -> None:
     secret = {"event": {"token": "s3cr3t-value"}}
     with pytest.raises(ExpressionError) as caught:
-        render_sync("{{ event.token.( $f := function($x){ $f($x) }; $f(0) ) }}", secret)
+        render_sync(template, secret)
 
     assert "s3cr3t" not in caught.value.message
+    assert caught.value.message.startswith(f"expression {template}")
 
 
 def test_mixed_text_output_is_bounded_too() -> None:
