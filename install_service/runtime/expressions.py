@@ -6,8 +6,7 @@ keeps the JSON type of its result (JSONata's undefined is ``None``). Text with t
 it (``"Order {{ event.orderId }} shipped"``) is a string; each result is written as JSONata's
 ``$string`` writes it (``2``, not ``2.0``; objects as compact JSON; undefined and null as
 nothing). Dicts and lists are rendered value by value (keys are never templates); numbers,
-booleans and ``None`` pass through. ``}}`` inside a JSONata string or object literal does
-not end a template.
+booleans and ``None`` pass through. The ``{{ }}`` syntax is ``runtime.templates``'.
 
 Engine: jsonata-python 0.7.1. A compiled ``Jsonata`` is shared (cached) across threads: each
 evaluation runs on a shallow copy made the thread's current instance (the library resolves
@@ -22,6 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +31,14 @@ import jsonata
 import msgspec
 from jsonata.functions import Functions
 
-_OPEN, _CLOSE = "{{", "}}"
-_QUOTES = "\"'`"
+from install_service.runtime.templates import (
+    Expression,
+    TemplateSyntaxError,
+    as_template,
+    count_expressions,
+    is_template,
+    parse_template,
+)
 
 
 class ExpressionError(Exception):
@@ -59,15 +65,6 @@ class ExpressionLimits:
 DEFAULT_LIMITS = ExpressionLimits()
 
 
-@dataclass(frozen=True, slots=True)
-class _Expr:
-    source: str
-
-    def __str__(self) -> str:
-        shown = self.source if len(self.source) <= 80 else self.source[:77] + "..."
-        return f"{_OPEN} {shown} {_CLOSE}"
-
-
 class _RangeTooLarge(Exception):
     pass
 
@@ -86,66 +83,30 @@ class _BoundedJsonata(jsonata.Jsonata):
 # ---- parsing and checking --------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=2048)
-def _parse(text: str) -> tuple[str | _Expr, ...]:
-    """Split ``text`` into literal text and expressions; raises ExpressionError for an
-    unterminated or empty ``{{``."""
-    parts: list[str | _Expr] = []
-    start = 0
-    while (open_at := text.find(_OPEN, start)) != -1:
-        if open_at > start:
-            parts.append(text[start:open_at])
-        close_at = _closing(text, open_at + len(_OPEN))
-        if close_at is None:
-            raise ExpressionError(f"unterminated {_OPEN} in {text[open_at:][:80]!r}")
-        source = text[open_at + len(_OPEN) : close_at].strip()
-        if not source:
-            raise ExpressionError(f"empty {_OPEN} {_CLOSE}")
-        parts.append(_Expr(source))
-        start = close_at + len(_CLOSE)
-    if start < len(text):
-        parts.append(text[start:])
-    return tuple(parts)
-
-
-def _closing(text: str, at: int) -> int | None:
-    """Index of the ``}}`` ending the expression that starts at ``at``: outside JSONata
-    string literals and backquoted names, and not closing a ``{`` opened inside."""
-    depth, quote, i = 0, "", at
-    while i < len(text):
-        char = text[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif char == quote:
-                quote = ""
-        elif char in _QUOTES:
-            quote = char
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            if depth == 0 and text.startswith(_CLOSE, i):
-                return i
-            depth = max(0, depth - 1)
-        i += 1
-    return None
-
-
 @functools.lru_cache(maxsize=1024)
 def _compile(source: str) -> _BoundedJsonata:
+    """The compiled expression (shared: see the module docstring).
+
+    Raises:
+        ExpressionError: a JSONata syntax error or a regular expression Python refuses.
+    """
     try:
         return _BoundedJsonata(source)
     except jsonata.JException as exc:
-        raise ExpressionError(f'{_lower_first(str(exc))} in "{_Expr(source)}"') from exc
+        raise ExpressionError(f'{_lower_first(str(exc))} in "{Expression(source)}"') from exc
+    except re.error as exc:
+        raise ExpressionError(f'bad regular expression ({exc}) in "{Expression(source)}"') from exc
+
+
+def _parts(text: str) -> tuple[str | Expression, ...]:
+    try:
+        return parse_template(text)
+    except TemplateSyntaxError as exc:
+        raise ExpressionError(str(exc)) from exc
 
 
 def _lower_first(message: str) -> str:
     return message[:1].lower() + message[1:]
-
-
-def is_template(text: str) -> bool:
-    """True when ``text`` holds at least one ``{{``."""
-    return _OPEN in text
 
 
 def check_template(value: str) -> None:
@@ -154,8 +115,8 @@ def check_template(value: str) -> None:
     Raises:
         ExpressionError: an unterminated ``{{``, an empty template or a JSONata syntax error.
     """
-    for part in _parse(value):
-        if isinstance(part, _Expr):
+    for part in _parts(value):
+        if isinstance(part, Expression):
             _compile(part.source)
 
 
@@ -219,7 +180,7 @@ async def render(
     Raises:
         ExpressionError: as ``render_sync``, or the wait ran out.
     """
-    count = _count_expressions(value)
+    count = count_expressions(value)
     if not count:
         return render_sync(value, context, limits=limits)
     wait_ms = 2 * limits.timeout_ms * count
@@ -239,7 +200,7 @@ async def evaluate_condition(
     Raises:
         ExpressionError: as ``render``.
     """
-    result = await render(_as_template(text), context, limits=limits)
+    result = await render(as_template(text), context, limits=limits)
     return bool(jsonata.Jsonata.boolize(result))
 
 
@@ -252,7 +213,7 @@ async def evaluate_number(
         ExpressionError: "math expression ... did not give a number" (another type, a
             division by zero, infinity); otherwise as ``render``.
     """
-    template = _as_template(text)
+    template = as_template(text)
     try:
         result = await render(template, context, limits=limits)
     except ExpressionError as exc:
@@ -268,26 +229,12 @@ async def evaluate_number(
     return result
 
 
-def _as_template(text: str) -> str:
-    return text if is_template(text) else f"{_OPEN} {text.strip()} {_CLOSE}"
-
-
-def _count_expressions(value: Any) -> int:
-    if isinstance(value, str):
-        return value.count(_OPEN)
-    if isinstance(value, Mapping):
-        return sum(_count_expressions(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_expressions(v) for v in value)
-    return 0
-
-
 def _render_text(text: str, context: Mapping[str, Any], limits: ExpressionLimits) -> Any:
-    parts = _parse(text)
-    exprs = [p for p in parts if isinstance(p, _Expr)]
+    parts = _parts(text)
+    exprs = [p for p in parts if isinstance(p, Expression)]
     if not exprs:
         return text
-    if len(exprs) == 1 and all(isinstance(p, _Expr) or not p.strip() for p in parts):
+    if len(exprs) == 1 and all(isinstance(p, Expression) or not p.strip() for p in parts):
         return _evaluate(exprs[0], context, limits)
     pieces = []
     for part in parts:
@@ -301,7 +248,7 @@ def _render_text(text: str, context: Mapping[str, Any], limits: ExpressionLimits
     return rendered
 
 
-def _evaluate(expr: _Expr, context: Mapping[str, Any], limits: ExpressionLimits) -> Any:
+def _evaluate(expr: Expression, context: Mapping[str, Any], limits: ExpressionLimits) -> Any:
     run = copy.copy(_compile(expr.source))  # this thread's own evaluation state
     run.max_range_items = limits.max_range_items
     jsonata.Jsonata.CURRENT.jsonata = run
@@ -331,7 +278,7 @@ def _evaluate(expr: _Expr, context: Mapping[str, Any], limits: ExpressionLimits)
     return result
 
 
-def _failure(expr: _Expr, exc: jsonata.JException, limits: ExpressionLimits) -> str:
+def _failure(expr: Expression, exc: jsonata.JException, limits: ExpressionLimits) -> str:
     if exc.error == "D1012":
         return f"expression {expr} took longer than {limits.timeout_ms} ms"
     if exc.error == "D1011":

@@ -229,3 +229,10 @@ async def test_math_gives_a_number() -> None:
 async def test_math_refuses_what_is_not_a_finite_number(expression: str) -> None:
     with pytest.raises(ExpressionError, match=r"math expression .* did not give a number"):
         await evaluate_number(expression, CONTEXT)
+
+
+def test_a_regular_expression_python_refuses_is_a_syntax_problem() -> None:
+    assert check_mapping({"sku": "{{ $match(event.sku, /a{2,1}/) }}"}) == [
+        "mapping.sku: bad regular expression (min repeat greater than max repeat at position 2)"
+        ' in "{{ $match(event.sku, /a{2,1}/) }}"'
+    ]
