@@ -46,6 +46,7 @@ NOTHING_RELEASED = "nothing_released"
 VERSION_NOT_FOUND = "version_not_found"
 VERSION_RELEASED = "version_released"
 VERSION_CONFLICT = "version_conflict"
+INVALID_BLOCKS = "invalid_blocks"
 UPGRADE_NEEDS_INPUT = "upgrade_needs_input"
 INSTALLATION_NOT_FOUND = "installation_not_found"
 

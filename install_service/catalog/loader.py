@@ -32,6 +32,7 @@ from install_service.db.models.catalog import RELEASED
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput
 from install_service.isvs.services import get_isv
+from install_service.runtime.block_specs import KNOWN_APP_ACTIONS, check_blocks
 
 
 @dataclass(slots=True)
@@ -47,7 +48,9 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
     """Parse and validate catalogue YAML.
 
     Raises:
-        InvalidInput: not YAML, a field missing or unknown, or an app we have no connector for.
+        InvalidInput: not YAML, a field missing or unknown, an app we have no connector
+            for, or a workflow whose blocks break the block grammar (``runtime.block_specs``;
+            the message lists every problem).
     """
     try:
         raw = yaml.safe_load(text)
@@ -71,6 +74,14 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
                 raise InvalidInput(
                     f"{source}: workflow {workflow.key!r} has duplicate or invalid version numbers"
                 )
+            for definition in workflow.definitions():
+                if problems := check_blocks(definition.blocks, app_actions=KNOWN_APP_ACTIONS):
+                    where = f"workflow {workflow.key!r}" + (
+                        f" version {definition.version}" if definition.version else ""
+                    )
+                    raise InvalidInput(
+                        f"{source}: integration {spec.key!r} {where}: " + "; ".join(problems)
+                    )
     return catalog
 
 

@@ -32,9 +32,10 @@ from install_service.db.models import (
 )
 from install_service.db.models.catalog import DRAFT, RELEASED
 from install_service.db.transactions import write_transaction
-from install_service.errors import Conflict, NotFound
+from install_service.errors import Conflict, InvalidInput, NotFound
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
+from install_service.runtime.block_specs import KNOWN_APP_ACTIONS, check_blocks
 from install_service.workflows.services import find_workflow
 
 
@@ -127,9 +128,11 @@ async def edit_draft(
 
     Raises:
         Conflict: ``version_released`` (409): released versions never change.
+        InvalidInput: ``invalid_blocks`` (422): ``blocks`` break the block grammar.
     """
     _require_draft(version)
     if blocks is not None:
+        require_valid_blocks(blocks)
         version.blocks = blocks
     if configurable_fields is not None:
         version.configurable_fields = configurable_fields
@@ -170,6 +173,15 @@ async def release(session: AsyncSession, version: WorkflowVersion) -> Release:
     return outcome
 
 
+def require_valid_blocks(blocks: list[dict[str, Any]]) -> None:
+    """Raises InvalidInput ``invalid_blocks`` (422) listing every problem ``check_blocks``
+    finds (``runtime.block_specs``)."""
+    if problems := check_blocks(blocks, app_actions=KNOWN_APP_ACTIONS):
+        raise InvalidInput(
+            "The blocks are not valid: " + "; ".join(problems), code=error_codes.INVALID_BLOCKS
+        )
+
+
 def _require_draft(version: WorkflowVersion) -> None:
     if version.status != DRAFT:
         raise Conflict(
@@ -188,9 +200,11 @@ async def new_version(
     """Create an ISV-wide draft of the workflow (``create_draft``).
 
     Raises:
+        InvalidInput: ``invalid_blocks`` (before anything is read or written).
         NotFound: ``workflow_not_found``.
         Conflict: ``version_conflict``.
     """
+    require_valid_blocks(blocks)
     async with write_transaction(session):
         workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
         return await create_draft(session, workflow, blocks, configurable_fields)
@@ -209,6 +223,7 @@ async def change_version(
     Raises:
         NotFound: ``workflow_not_found``, ``version_not_found``.
         Conflict: ``version_released``.
+        InvalidInput: ``invalid_blocks``.
     """
     async with write_transaction(session):
         version = await find_version(session, ctx, workflow_ref, version_ref)

@@ -98,6 +98,28 @@ async def test_a_draft_can_be_edited_and_a_released_version_cannot(client, isv: 
     ]
 
 
+async def test_blocks_that_break_the_grammar_are_refused_with_every_problem(
+    client, isv: IsvFixture
+) -> None:
+    workflow_id = await a_workflow(client, isv)
+    url = f"{BASE}/workflows/{workflow_id}/versions"
+    bad = [STREAM, {**TRIGGER, "id": "later"}, {"id": "x", "type": "delay", "name": "Wait"}]
+
+    created = await client.post(url, json={"blocks": bad}, headers=isv.headers)
+    made = await draft(client, isv, workflow_id, [TRIGGER])
+    edited = await client.patch(
+        f"{url}/{made['versionId']}", json={"blocks": bad}, headers=isv.headers
+    )
+
+    for refused in (created, edited):
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_blocks")
+        message = refused.json()["message"]
+        assert 'block "stream-data": the first block must be a trigger' in message
+        assert 'block "later": the appTrigger trigger can only be the first block' in message
+        assert "block \"x\": unknown type 'delay'" in message
+    assert [v["version"] for v in await versions_of(client, isv, workflow_id)] == [1, 2]
+
+
 async def test_bad_version_requests_are_refused_and_create_nothing(client, isv: IsvFixture) -> None:
     workflow_id = await a_workflow(client, isv)
     url = f"{BASE}/workflows/{workflow_id}/versions"

@@ -209,7 +209,7 @@ async def test_upgrade_is_refused_when_the_user_must_give_something_new(
         client,
         isv,
         workflow_id,
-        [TRIGGER, STREAM, {"id": "s", "type": "appAction", "app": "shopify"}],
+        [{**TRIGGER, "app": "shopify"}, STREAM],
         [REGION],
     )
 

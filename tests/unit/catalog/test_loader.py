@@ -71,6 +71,7 @@ def test_the_fulfillment_workflow_maps_the_custom_event_to_bigcommerce() -> None
         "update order status",
     )
     assert action["mapping"]["orderId"] == "{{ event.orderId }}"
+    assert action["mapping"]["status"].startswith('{{ $lookup({"FULFILLED": "Shipped"')
 
 
 def test_yaml_that_does_not_parse_is_refused() -> None:
@@ -111,6 +112,34 @@ def test_duplicate_or_non_positive_version_numbers_are_refused(numbers: list[int
     workflow["versions"] = [{**workflow["versions"][0], "version": n} for n in numbers]
 
     assert "'order-created'" in _refused(document)
+
+
+def test_a_workflow_whose_blocks_break_the_grammar_is_refused_with_every_problem() -> None:
+    document = _example()
+    action = document["integrations"][0]["workflows"][1]["versions"][0]["blocks"][1]
+    action["action"] = "ship it"
+    action["mapping"]["status"] = "{{ $lookup( }}"
+
+    message = _refused(document)
+
+    assert message.startswith(
+        "catalog/acme.yaml: integration 'acme-bigcommerce' workflow 'fulfillment-updated' version 1: "
+    )
+    assert 'block "update-order-status": unknown action "ship it" for bigcommerce' in message
+    assert 'mapping.status: expected ) before end of expression in "{{ $lookup( }}"' in message
+
+
+def test_blocks_in_the_current_form_are_checked_too() -> None:
+    document = _current_form(_example())
+    document["integrations"][0]["workflows"][0]["blocks"].reverse()  # the trigger comes last
+
+    message = _refused(document)
+
+    assert "workflow 'order-created': " in message
+    assert 'block "stream-data": the first block must be a trigger' in message
+    assert (
+        'block "bigcommerce-trigger": the appTrigger trigger can only be the first block' in message
+    )
 
 
 async def _count(session, model) -> int:
