@@ -24,6 +24,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service.catalog.app_actions import app_action_names
 from install_service.catalog.app_definitions import load_apps
 from install_service.catalog.schemas import CatalogFile, IntegrationSpec, VersionSpec
 from install_service.catalog.versions import newest_released
@@ -32,7 +33,7 @@ from install_service.db.models.catalog import RELEASED
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput
 from install_service.isvs.services import get_isv
-from install_service.runtime.block_specs import KNOWN_APP_ACTIONS, check_blocks
+from install_service.runtime.block_specs import check_blocks
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
                     f"{source}: workflow {workflow.key!r} has duplicate or invalid version numbers"
                 )
             for definition in workflow.definitions():
-                if problems := check_blocks(definition.blocks, app_actions=KNOWN_APP_ACTIONS):
+                if problems := check_blocks(definition.blocks, app_actions=app_action_names()):
                     where = f"workflow {workflow.key!r}" + (
                         f" version {definition.version}" if definition.version else ""
                     )

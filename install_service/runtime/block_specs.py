@@ -29,11 +29,6 @@ from urllib.parse import urlsplit
 from install_service.events.schema import SchemaError, parse_schema
 from install_service.runtime.expressions import ExpressionError, check_expression, check_mapping
 
-# TODO(runtime): from catalog.app_actions (app_action_names()), passed in by the callers
-KNOWN_APP_ACTIONS: dict[str, frozenset[str]] = {
-    "bigcommerce": frozenset({"update order status", "get order"}),
-}
-
 TRIGGERS = ("customEvent", "appTrigger")
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

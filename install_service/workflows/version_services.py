@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
+from install_service.catalog.app_actions import app_action_names
 from install_service.catalog.versions import input_changes
 from install_service.db.models import (
     EndUser,
@@ -35,7 +36,7 @@ from install_service.db.transactions import write_transaction
 from install_service.errors import Conflict, InvalidInput, NotFound
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
-from install_service.runtime.block_specs import KNOWN_APP_ACTIONS, check_blocks
+from install_service.runtime.block_specs import check_blocks
 from install_service.workflows.services import find_workflow
 
 
@@ -176,7 +177,7 @@ async def release(session: AsyncSession, version: WorkflowVersion) -> Release:
 def require_valid_blocks(blocks: list[dict[str, Any]]) -> None:
     """Raises InvalidInput ``invalid_blocks`` (422) listing every problem ``check_blocks``
     finds (``runtime.block_specs``)."""
-    if problems := check_blocks(blocks, app_actions=KNOWN_APP_ACTIONS):
+    if problems := check_blocks(blocks, app_actions=app_action_names()):
         raise InvalidInput(
             "The blocks are not valid: " + "; ".join(problems), code=error_codes.INVALID_BLOCKS
         )

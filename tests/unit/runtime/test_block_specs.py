@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from install_service.runtime.block_specs import KNOWN_APP_ACTIONS, check_blocks
+from install_service.catalog.app_actions import app_action_names
+from install_service.runtime.block_specs import check_blocks
+
+KNOWN_APP_ACTIONS = app_action_names()
 from install_service.settings import PROJECT_ROOT
 
 EVENT = {
