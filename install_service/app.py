@@ -24,7 +24,10 @@ from sqlalchemy.exc import NoResultFound
 
 from install_service.apps.controllers import AppsController
 from install_service.catalog.controllers import IntegrationsController
-from install_service.credentials.controllers import CredentialsController
+from install_service.credentials.controllers import (
+    CredentialRequirementsController,
+    CredentialsController,
+)
 from install_service.db.config import sqlalchemy_config
 from install_service.enduser.controllers import EndUserPreflightController
 from install_service.enduser.cors import EndUserCorsMiddleware
@@ -70,6 +73,7 @@ ISV_API = (
     LinksController,
     WebhooksController,
     CredentialsController,
+    CredentialRequirementsController,
     AppsController,
     WorkflowsController,
     VersionsController,

@@ -109,6 +109,9 @@ def isv() -> None:
 @isv.command("create")
 @click.option("--name", required=True)
 @click.option("--webhook-url", default=None)
+@click.option(
+    "--error-webhook-url", default=None, help="Where workflow.failed goes (default: --webhook-url)."
+)
 @click.option("--allowed-origin", "allowed_origins", multiple=True, help="Repeatable.")
 @click.option(
     "--json",
@@ -117,7 +120,11 @@ def isv() -> None:
     help="Print {isvId, apiKey, productionApiKey, webhookSecret}.",
 )
 def isv_create(
-    name: str, webhook_url: str | None, allowed_origins: tuple[str, ...], as_json: bool
+    name: str,
+    webhook_url: str | None,
+    error_webhook_url: str | None,
+    allowed_origins: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Create an ISV; its development and production API keys and webhook secret are printed once."""
     from install_service.errors import ServiceError
@@ -134,6 +141,7 @@ def isv_create(
                     name=name,
                     allowed_origins=list(allowed_origins),
                     webhook_url=webhook_url,
+                    error_webhook_url=error_webhook_url,
                     allow_private_webhooks=settings.webhook_allow_private,
                 ),
             )
@@ -152,6 +160,49 @@ def isv_create(
         for key, value in out.items():
             click.echo(f"{key}: {value}")
         click.echo("Store the API keys and webhook secret now: they are not shown again.")
+
+
+@isv.command("update")
+@click.option("--isv", "isv_id", required=True, help="The isvId to change.")
+@click.option("--webhook-url", default=None, help='Where webhooks go; "" clears it.')
+@click.option(
+    "--error-webhook-url",
+    default=None,
+    help='Where workflow.failed goes; "" clears it (then --webhook-url gets it).',
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {webhookUrl, errorWebhookUrl}.")
+def isv_update(
+    isv_id: str, webhook_url: str | None, error_webhook_url: str | None, as_json: bool
+) -> None:
+    """Change an ISV's webhook URLs (PUT /webhooks/settings); options left out are kept."""
+    from install_service.errors import ServiceError
+    from install_service.webhooks.services import update_webhook_urls
+
+    changes = {
+        key: value
+        for key, value in (("webhook_url", webhook_url), ("error_webhook_url", error_webhook_url))
+        if value is not None
+    }
+    if not changes:
+        raise click.UsageError("Give --webhook-url and/or --error-webhook-url.")
+    settings = _settings()
+    _migrate(settings)
+    try:
+        urls = asyncio.run(
+            _in_session(
+                settings,
+                lambda s: update_webhook_urls(
+                    s, isv_id, changes, allow_private=settings.webhook_allow_private
+                ),
+            )
+        )
+    except ServiceError as exc:
+        raise click.UsageError(exc.message) from exc
+    out = {"webhookUrl": urls.webhook_url, "errorWebhookUrl": urls.error_webhook_url}
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        click.echo("\n".join(f"{k}: {v or '(none)'}" for k, v in out.items()))
 
 
 @isv.command("rotate-webhook-secret")

@@ -13,12 +13,16 @@ from install_service.credentials.schemas import (
     CreatedCredential,
     CredentialList,
     CredentialListing,
+    CredentialRequirement,
+    CredentialRequirementList,
+    RequiredField,
 )
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
+from install_service.users.dependencies import UserIdQuery
 
 
 class CredentialsController(Controller):
@@ -83,3 +87,36 @@ class CredentialsController(Controller):
         ``credential_in_use`` while an installation uses it."""
         await services.delete_credential(db_session, isv, user_ref, credential_id)
         return Success()
+
+
+class CredentialRequirementsController(Controller):
+    tags = ["Credentials"]
+    dependencies = {"isv": Provide(provide_isv)}
+
+    @get("/credentials", summary="Which app credentials a user needs, and has")
+    async def list_requirements(
+        self, isv: IsvContext, db_session: AsyncSession, user_id: UserIdQuery = None
+    ) -> CredentialRequirementList:
+        """``{"data": [{"app", "name", "authType", "fields", "connected"}]}``: one entry per
+        app the ISV's integrations use, by app key; ``fields`` describe what the user must
+        give (``[{"name", "label", "secret", "required"}]``, never a value), ``connected``
+        is true once the ``userId`` user (id or username) has a credential for the app.
+        422 ``user_id_required`` without ``userId``; 404 for an unknown user."""
+        requirements = await services.credential_requirements(db_session, isv, user_id)
+        return CredentialRequirementList(
+            data=[
+                CredentialRequirement(
+                    app=r.app.key,
+                    name=r.app.name,
+                    auth_type=r.app.auth_type,
+                    fields=[
+                        RequiredField(
+                            name=f.name, label=f.label, secret=f.secret, required=f.required
+                        )
+                        for f in r.app.fields
+                    ],
+                    connected=r.connected,
+                )
+                for r in requirements
+            ]
+        )

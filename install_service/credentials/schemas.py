@@ -30,3 +30,26 @@ class CredentialListing(msgspec.Struct, rename="camel"):
 
 class CredentialList(msgspec.Struct):
     data: list[CredentialListing]
+
+
+class RequiredField(msgspec.Struct):
+    """A value the end user must give to connect the app; its description, never a value."""
+
+    name: str  # the key in ``POST /users/{userId}/credentials`` ``data``
+    label: str
+    secret: bool
+    required: bool
+
+
+class CredentialRequirement(msgspec.Struct, rename="camel"):
+    """An app one of the ISV's integrations uses, and whether the user has connected it."""
+
+    app: str
+    name: str
+    auth_type: str  # "apiKey" | "tokenBasedAuth"
+    fields: list[RequiredField]
+    connected: bool
+
+
+class CredentialRequirementList(msgspec.Struct):
+    data: list[CredentialRequirement]

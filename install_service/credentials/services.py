@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import delete, select
@@ -21,13 +22,21 @@ from install_service.catalog import connection_test
 from install_service.catalog.app_definitions import load_apps
 from install_service.catalog.connectors import App, validate_values
 from install_service.db.lookups import get_or_404
-from install_service.db.models import Credential, EndUser, Installation
+from install_service.db.models import Credential, EndUser, Installation, Integration
 from install_service.db.transactions import end_read, write_transaction
 from install_service.errors import Conflict, InvalidInput, NotFound
 from install_service.isvs.services import IsvContext
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.settings import Settings
 from install_service.users.services import get_user
+
+
+@dataclass(frozen=True, slots=True)
+class AppRequirement:
+    """An app the ISV's integrations use, and whether the user has a credential for it."""
+
+    app: App
+    connected: bool
 
 
 def build_credential(
@@ -99,6 +108,35 @@ async def list_credentials(
     user = await get_user(session, ctx, user_ref)
     query = select(Credential).where(Credential.user_id == user.id).order_by(Credential.created_at)
     return list(await session.scalars(query))
+
+
+async def credential_requirements(
+    session: AsyncSession, ctx: IsvContext, user_ref: str | None
+) -> list[AppRequirement]:
+    """Each app the ISV's integrations use (once, by app key), with ``connected`` true when
+    the user ``user_ref`` (id or username) has a stored credential for it. An integration
+    whose app no connector defines is left out.
+
+    Raises:
+        InvalidInput: no ``user_ref`` (``user_id_required``, 422).
+        NotFound: no such user in this ISV environment (404).
+    """
+    if not user_ref:
+        raise InvalidInput("userId is required", code=error_codes.USER_ID_REQUIRED)
+    user = await get_user(session, ctx, user_ref)
+    used = set(
+        await session.scalars(
+            select(Integration.app).where(Integration.isv_id == ctx.isv.id).distinct()
+        )
+    )
+    connected = set(
+        await session.scalars(
+            select(Credential.app).where(Credential.user_id == user.id).distinct()
+        )
+    )
+    await end_read(session)
+    apps = load_apps()
+    return [AppRequirement(apps[key], key in connected) for key in sorted(used) if key in apps]
 
 
 async def add_credential(

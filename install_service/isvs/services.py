@@ -65,9 +65,12 @@ async def create_isv(
     name: str,
     allowed_origins: list[str],
     webhook_url: str | None = None,
+    error_webhook_url: str | None = None,
     allow_private_webhooks: bool = False,
 ) -> CreatedIsv:
     """Create an ISV with a development and a production API key and a webhook secret.
+
+    ``error_webhook_url`` receives ``workflow.failed`` webhooks (None: ``webhook_url`` does).
 
     Raises:
         InvalidInput: no name, an allowed origin that is not an origin, or an unsafe
@@ -76,13 +79,25 @@ async def create_isv(
     if not name.strip():
         raise InvalidInput("An ISV needs a name")
     origins = [normalise_origin(o) for o in allowed_origins]
-    await check_webhook_url(webhook_url, allow_private=allow_private_webhooks)
+    for url in (webhook_url, error_webhook_url):
+        await check_webhook_url(url, allow_private=allow_private_webhooks)
     async with write_transaction(session):
-        return await add_isv(session, name=name, allowed_origins=origins, webhook_url=webhook_url)
+        return await add_isv(
+            session,
+            name=name,
+            allowed_origins=origins,
+            webhook_url=webhook_url,
+            error_webhook_url=error_webhook_url,
+        )
 
 
 async def add_isv(
-    session: AsyncSession, *, name: str, allowed_origins: list[str], webhook_url: str | None
+    session: AsyncSession,
+    *,
+    name: str,
+    allowed_origins: list[str],
+    webhook_url: str | None,
+    error_webhook_url: str | None = None,
 ) -> CreatedIsv:
     """Add an ISV (checked values) with its keys and secret in the caller's transaction."""
     secret = new_webhook_secret()
@@ -90,6 +105,7 @@ async def add_isv(
         name=name.strip(),
         allowed_origins=allowed_origins,
         webhook_url=webhook_url or None,
+        error_webhook_url=error_webhook_url or None,
         webhook_secret=secret,
     )
     session.add(isv)

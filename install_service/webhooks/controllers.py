@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+import msgspec
+from litestar import Controller, get, post, put
 from litestar.di import Provide
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +14,16 @@ from install_service.db.models import WebhookDelivery
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
+from install_service.settings import Settings
 from install_service.webhooks import services
-from install_service.webhooks.schemas import Attempt, Delivery, DeliveryList, RotatedSecret
+from install_service.webhooks.schemas import (
+    Attempt,
+    Delivery,
+    DeliveryList,
+    RotatedSecret,
+    WebhookSettings,
+    WebhookSettingsUpdate,
+)
 
 
 def _delivery(row: WebhookDelivery, *, with_attempts: bool = False) -> Delivery:
@@ -43,6 +52,10 @@ def _delivery(row: WebhookDelivery, *, with_attempts: bool = False) -> Delivery:
         if with_attempts
         else None,
     )
+
+
+def _settings(urls: services.WebhookUrls) -> WebhookSettings:
+    return WebhookSettings(webhook_url=urls.webhook_url, error_webhook_url=urls.error_webhook_url)
 
 
 class WebhooksController(Controller):
@@ -83,3 +96,30 @@ class WebhooksController(Controller):
         """A new ``whsec_`` secret, shown once; the old one keeps signing for 24 h."""
         secret, expires = await services.rotate_secret(db_session, isv.isv)
         return RotatedSecret(webhook_secret=secret, previous_secret_expires_at=expires)
+
+    @get("/settings", summary="Where webhooks go")
+    async def get_settings(self, isv: IsvContext, db_session: AsyncSession) -> WebhookSettings:
+        """``{"webhookUrl", "errorWebhookUrl"}``; ``workflow.failed`` webhooks go to
+        ``errorWebhookUrl``, or to ``webhookUrl`` while it is null."""
+        return _settings(await services.webhook_urls(db_session, isv))
+
+    @put("/settings", summary="Change where webhooks go")
+    async def update_settings(
+        self,
+        data: WebhookSettingsUpdate,
+        isv: IsvContext,
+        db_session: AsyncSession,
+        settings: Settings,
+    ) -> WebhookSettings:
+        """Sets the URLs given (null clears one; a key left out is kept) and answers the
+        settings. 422 ``unsafe_webhook_url`` for a URL that is not absolute http(s) or
+        reaches a non-global address; nothing changes then."""
+        changes = {
+            key: value
+            for key, value in msgspec.structs.asdict(data).items()
+            if value is not msgspec.UNSET
+        }
+        urls = await services.update_webhook_urls(
+            db_session, str(isv.isv.id), changes, allow_private=settings.webhook_allow_private
+        )
+        return _settings(urls)

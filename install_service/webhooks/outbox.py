@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from install_service.db.models import Isv, WebhookDelivery
 
 INSTALLATION_COMPLETED = "installation.completed"
+WORKFLOW_FAILED = "workflow.failed"  # goes to the ISV's error webhook URL when it has one
 _PENDING_FLAG = "install_service.webhooks_enqueued"
 _wakers: set[Callable[[], None]] = set()
 
@@ -44,6 +45,15 @@ def _wake_workers(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING_FLAG, None)
+
+
+def target_url(isv: Isv, event_type: str) -> str | None:
+    """Where a delivery of ``event_type`` goes: ``workflow.failed`` to the ISV's error
+    webhook URL when set, everything else (and it, without one) to its webhook URL; None
+    when the ISV has neither."""
+    if event_type == WORKFLOW_FAILED and isv.error_webhook_url:
+        return isv.error_webhook_url
+    return isv.webhook_url
 
 
 def encode_payload(payload: dict[str, Any]) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+
+Url = Annotated[str, msgspec.Meta(max_length=2048)]
 
 
 class Attempt(msgspec.Struct, rename="camel"):
@@ -37,3 +40,17 @@ class DeliveryList(msgspec.Struct):
 class RotatedSecret(msgspec.Struct, rename="camel"):
     webhook_secret: str
     previous_secret_expires_at: datetime
+
+
+class WebhookSettings(msgspec.Struct, rename="camel"):
+    """Where webhooks go; ``errorWebhookUrl`` null: ``workflow.failed`` goes to ``webhookUrl``."""
+
+    webhook_url: str | None
+    error_webhook_url: str | None
+
+
+class WebhookSettingsUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """Either key or both; null (or "") clears that URL, a key left out keeps it."""
+
+    webhook_url: Url | msgspec.UnsetType | None = msgspec.UNSET
+    error_webhook_url: Url | msgspec.UnsetType | None = msgspec.UNSET

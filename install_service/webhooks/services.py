@@ -7,6 +7,8 @@ ISV's delivery id as unknown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -14,15 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import Isv, WebhookDelivery
 from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
-from install_service.db.transactions import write_transaction
+from install_service.db.transactions import end_read, write_transaction
 from install_service.error_codes import DELIVERY_NOT_FOUND
 from install_service.errors import InvalidInput, NotFound
 from install_service.ids import parse_id
-from install_service.isvs.services import IsvContext, new_webhook_secret
+from install_service.isvs.services import IsvContext, get_isv, new_webhook_secret
+from install_service.security.ssrf import UnsafeWebhookUrl, check_webhook_url
 from install_service.webhooks.outbox import mark_enqueued
 
 STATUSES = (PENDING, DELIVERED, DEAD)
 SECRET_OVERLAP = timedelta(hours=24)  # both secrets sign for this long after a rotation
+URL_SETTINGS = {"webhook_url": "webhookUrl", "error_webhook_url": "errorWebhookUrl"}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookUrls:
+    """Where the ISV's webhooks go: ``error_webhook_url`` gets ``workflow.failed`` ones
+    (None: ``webhook_url`` does), ``webhook_url`` every other (None: nothing is sent)."""
+
+    webhook_url: str | None
+    error_webhook_url: str | None
 
 
 async def list_deliveries(
@@ -101,3 +114,45 @@ async def rotate_secret(
         )
         isv.webhook_secret = new_webhook_secret()
     return isv.webhook_secret, expires
+
+
+async def webhook_urls(session: AsyncSession, caller: IsvContext) -> WebhookUrls:
+    """The caller's ISV's webhook URLs (those of both environments: they are the ISV's)."""
+    await end_read(session)
+    return WebhookUrls(caller.isv.webhook_url, caller.isv.error_webhook_url)
+
+
+async def update_webhook_urls(
+    session: AsyncSession,
+    isv_ref: str,
+    changes: Mapping[str, str | None],
+    *,
+    allow_private: bool,
+) -> WebhookUrls:
+    """Set the ISV ``isv_ref``'s URLs named in ``changes`` (keys ``webhook_url`` and
+    ``error_webhook_url``; None or "" clears one, a key left out keeps it); commits.
+
+    Every URL is checked first, outside the transaction (its host is resolved); nothing
+    changes when one is refused.
+
+    Raises:
+        UnsafeWebhookUrl: a URL that is not absolute http(s), or whose host resolves to a
+            refused address unless ``allow_private`` (``unsafe_webhook_url``, 422); the
+            message starts with the setting's name (``webhookUrl``, ``errorWebhookUrl``).
+        NotFound: no such ISV (``isv_not_found``).
+    """
+    unknown = set(changes) - set(URL_SETTINGS)
+    if unknown:
+        raise ValueError(f"not webhook URL settings: {', '.join(sorted(unknown))}")
+    cleaned = {key: (url or "").strip() or None for key, url in changes.items()}
+    for key, url in cleaned.items():
+        try:
+            await check_webhook_url(url, allow_private=allow_private)
+        except UnsafeWebhookUrl as exc:
+            raise UnsafeWebhookUrl(f"{URL_SETTINGS[key]}: {exc.message}") from exc
+    async with write_transaction(session):
+        isv = await get_isv(session, isv_ref)
+        await session.refresh(isv, with_for_update=True)  # the other URL as it is now
+        for key, url in cleaned.items():
+            setattr(isv, key, url)
+        return WebhookUrls(isv.webhook_url, isv.error_webhook_url)

@@ -36,7 +36,7 @@ from install_service.db.transactions import write_transaction
 from install_service.security.keys import KeyRing
 from install_service.security.ssrf import UnsafeWebhookUrl, pin
 from install_service.settings import Settings
-from install_service.webhooks.outbox import add_waker, remove_waker
+from install_service.webhooks.outbox import add_waker, remove_waker, target_url
 from install_service.webhooks.retries import settle
 from install_service.webhooks.signing import alloy_signature, standard_webhook_headers
 
@@ -180,10 +180,9 @@ class DeliveryWorker:
         if delivery is None or isv is None:
             return
         started = self._clock()
-        attempt = WebhookAttempt(
-            delivery_id=delivery.id, attempted_at=started, url=isv.webhook_url or ""
-        )
-        response = await self._send(delivery, isv, attempt, started)
+        url = target_url(isv, delivery.event_type)
+        attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=started, url=url or "")
+        response = await self._send(delivery, isv, url, attempt, started)
         delivery.attempt_count += 1  # a detached copy: the UPDATE below writes the count
         values = settle(
             delivery, attempt, response, started, self._settings.webhook_retry_schedule_s
@@ -229,9 +228,16 @@ class DeliveryWorker:
         return True
 
     async def _send(
-        self, delivery: WebhookDelivery, isv: Isv, attempt: WebhookAttempt, now: datetime
+        self,
+        delivery: WebhookDelivery,
+        isv: Isv,
+        url: str | None,
+        attempt: WebhookAttempt,
+        now: datetime,
     ) -> httpx.Response | None:
-        if not isv.webhook_url:
+        """POST ``delivery`` to ``url`` (see ``outbox.target_url``), signed with ``isv``'s
+        secrets; the answer, or None with ``attempt.error`` set."""
+        if not url:
             attempt.error = "The ISV has no webhook URL configured"
             return None
         body = delivery.payload.encode()
@@ -240,14 +246,14 @@ class DeliveryWorker:
             secrets.append(isv.previous_webhook_secret)
         headers = standard_webhook_headers(delivery.message_id, now, body, secrets)
         headers["x-alloy-signature"] = alloy_signature(
-            self._keys.webhook_private_key, "POST", isv.webhook_url, body
+            self._keys.webhook_private_key, "POST", url, body
         )
         assert self._client is not None, "start() the worker first"
         timeout_s = self._settings.webhook_timeout_s
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout_s):
-                return await self._post(isv.webhook_url, body, headers, attempt)
+                return await self._post(url, body, headers, attempt)
         except UnsafeWebhookUrl as exc:
             attempt.error = exc.message
         except (TimeoutError, httpx.TimeoutException):

@@ -209,3 +209,53 @@ async def test_rotate_api_key_refuses_unknown_isvs_and_environments_readably(run
     )
     for key in (created["apiKey"], created["productionApiKey"]):
         assert (await client.get("/2023-12/users", headers=bearer(key))).status_code == 200
+
+
+HOOKS = "https://93.184.215.14/hooks"  # global addresses: the CLI runs with the SSRF guard on
+ERRORS = "https://93.184.215.14/errors"
+
+
+async def test_isv_create_and_update_set_the_webhook_urls(run, client) -> None:
+    done = run(
+        "isv", "create", "--name", "X", "--webhook-url", HOOKS, "--error-webhook-url", ERRORS,
+        "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    created = json.loads(done.stdout)
+
+    async def current() -> dict:
+        answer = await client.get("/2023-12/webhooks/settings", headers=bearer(created["apiKey"]))
+        return answer.json()
+
+    assert await current() == {"webhookUrl": HOOKS, "errorWebhookUrl": ERRORS}
+
+    moved = HOOKS + "/v2"
+    done = run("isv", "update", "--isv", created["isvId"], "--webhook-url", moved, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"webhookUrl": moved, "errorWebhookUrl": ERRORS}
+    done = run("isv", "update", "--isv", created["isvId"], "--error-webhook-url", "", "--json")
+    assert json.loads(done.stdout) == {"webhookUrl": moved, "errorWebhookUrl": None}
+    assert await current() == {"webhookUrl": moved, "errorWebhookUrl": None}
+    done = run("isv", "update", "--isv", created["isvId"], "--error-webhook-url", ERRORS)
+    assert done.returncode == 0 and f"errorWebhookUrl: {ERRORS}" in done.stdout
+
+
+async def test_isv_update_refuses_unsafe_urls_and_unknown_isvs_readably_and_changes_nothing(
+    run, client
+) -> None:
+    created = create_isv(run)
+    isv_id = created["isvId"]
+    for option, url, expected in (
+        ("--error-webhook-url", "ftp://93.184.215.14/errors", "errorWebhookUrl: "),
+        ("--error-webhook-url", "http://10.0.0.5/hook", "errorWebhookUrl: "),
+        ("--webhook-url", "http://169.254.169.254/latest/meta-data", "webhookUrl: "),
+    ):
+        done = run("isv", "update", "--isv", isv_id, "--webhook-url", HOOKS, option, url)
+        assert_readable_failure(done, expected, url.split("/")[2])
+    assert_readable_failure(run("isv", "update", "--isv", isv_id), "--webhook-url")
+    assert_readable_failure(
+        run("isv", "update", "--isv", "not-a-uuid", "--webhook-url", HOOKS),
+        "No ISV with id not-a-uuid",
+    )
+    answer = await client.get("/2023-12/webhooks/settings", headers=bearer(created["apiKey"]))
+    assert answer.json() == {"webhookUrl": None, "errorWebhookUrl": None}

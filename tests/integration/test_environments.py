@@ -26,6 +26,7 @@ def user_routes(user: str, integration_id: str) -> list[tuple[str, str, dict | N
         ("GET", f"/2023-12/install-url?userId={user}&integrationId={integration_id}", None),
         ("GET", f"/2023-12/users/{user}/links", None),
         ("GET", f"/2023-12/users/{user}/credentials", None),
+        ("GET", f"/2023-12/credentials?userId={user}", None),
         ("GET", f"/2023-12/workflows?userId={user}", None),
         ("PUT", f"/2023-12/users/{user}/deactivate-workflows", None),
         ("DELETE", f"/2023-12/users/{user}", None),

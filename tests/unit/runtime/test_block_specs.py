@@ -7,9 +7,9 @@ import yaml
 
 from install_service.catalog.app_actions import app_action_names
 from install_service.runtime.block_specs import check_blocks
+from install_service.settings import PROJECT_ROOT
 
 KNOWN_APP_ACTIONS = app_action_names()
-from install_service.settings import PROJECT_ROOT
 
 EVENT = {
     "id": "custom-event",
