@@ -9,6 +9,7 @@ PORT ?= 8000
 PYTHON ?= python3
 VENV := .venv
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # Parallel test processes (pytest-xdist): one per core; the e2e tests stay together on one
 # worker (their xdist_group), every other test gets its own database. JOBS=0: no workers.
 JOBS ?= auto
@@ -21,7 +22,7 @@ NPM_STAMP := node_modules/.install.stamp
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system-deps browsers run test test-unit test-e2e clean
+.PHONY: help setup system-deps browsers run test test-unit test-e2e bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -62,6 +63,9 @@ test-unit: setup ## Run the unit tests only
 test-e2e: setup ## Run the browser tests only (screenshots in artifacts/)
 	@mkdir -p artifacts
 	$(PYTEST) e2e
+
+bench: setup ## Benchmark POST /run/event on SQLite and PostgreSQL (writes bench/results.md)
+	scripts/with-postgres.sh env PYTHONPATH=$(CURDIR) $(VENV)/bin/python bench/run_event.py $(BENCH_ARGS)
 
 clean: ## Remove runtime state and test artifacts (var/, artifacts/)
 	rm -rf var artifacts
