@@ -32,8 +32,8 @@ from install_service.db.models import Integration, Workflow, WorkflowVersion
 from install_service.db.models.catalog import RELEASED
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput
+from install_service.grammar.block_specs import check_blocks
 from install_service.isvs.services import get_isv
-from install_service.runtime.block_specs import check_blocks
 
 
 @dataclass(slots=True)
@@ -50,7 +50,7 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
 
     Raises:
         InvalidInput: not YAML, a field missing or unknown, an app we have no connector
-            for, or a workflow whose blocks break the block grammar (``runtime.block_specs``;
+            for, or a workflow whose blocks break the block grammar (``grammar.block_specs``;
             the message lists every problem).
     """
     try:

@@ -32,7 +32,7 @@ from install_service.db.models import (
 )
 from install_service.db.transactions import end_read, write_transaction
 from install_service.errors import InvalidInput, NotFound
-from install_service.events.schema import EventSchema, FieldError, parse_schema
+from install_service.grammar.event_schema import EventSchema, FieldError, parse_schema
 from install_service.isvs.services import IsvContext
 from install_service.runtime.retention import RECEIPT_TTL
 from install_service.runtime.runner import Job, enqueue

@@ -21,13 +21,13 @@ from uuid import UUID
 from install_service.catalog.app_actions import call_action
 from install_service.catalog.app_definitions import load_apps
 from install_service.db.models import Credential
-from install_service.runtime import engine, records
-from install_service.runtime.expressions import (
+from install_service.grammar.expressions import (
     ExpressionError,
     evaluate_condition,
     evaluate_number,
     render,
 )
+from install_service.runtime import engine, records
 from install_service.runtime.sql_destination import insert_row
 from install_service.runtime.stream_data import post_signed
 

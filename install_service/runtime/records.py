@@ -31,7 +31,6 @@ from install_service.webhooks import outbox
 
 OUTPUT_LIMIT_BYTES = 16 * 1024
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api[_-]?key", re.I)
-WORKFLOW_FAILED = "workflow.failed"
 
 
 def now() -> datetime:
@@ -159,9 +158,9 @@ async def fail_execution(execution_id: str, block: dict[str, Any], message: str)
             outbox.enqueue(
                 session,
                 isv,
-                WORKFLOW_FAILED,
+                outbox.WORKFLOW_FAILED,
                 {
-                    "type": WORKFLOW_FAILED,
+                    "type": outbox.WORKFLOW_FAILED,
                     "userId": str(execution.user_id),
                     "workflowId": str(execution.workflow_id),
                     "executionId": str(execution.id),

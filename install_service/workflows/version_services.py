@@ -34,9 +34,9 @@ from install_service.db.models import (
 from install_service.db.models.catalog import DRAFT, RELEASED
 from install_service.db.transactions import write_transaction
 from install_service.errors import Conflict, InvalidInput, NotFound
+from install_service.grammar.block_specs import check_blocks
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
-from install_service.runtime.block_specs import check_blocks
 from install_service.workflows.services import find_workflow
 
 
@@ -176,7 +176,7 @@ async def release(session: AsyncSession, version: WorkflowVersion) -> Release:
 
 def require_valid_blocks(blocks: list[dict[str, Any]]) -> None:
     """Raises InvalidInput ``invalid_blocks`` (422) listing every problem ``check_blocks``
-    finds (``runtime.block_specs``)."""
+    finds (``grammar.block_specs``)."""
     if problems := check_blocks(blocks, app_actions=app_action_names()):
         raise InvalidInput(
             "The blocks are not valid: " + "; ".join(problems), code=error_codes.INVALID_BLOCKS

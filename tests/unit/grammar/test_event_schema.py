@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from install_service.events.schema import FieldError, SchemaError, parse_schema
+from install_service.grammar.event_schema import FieldError, SchemaError, parse_schema
 
 ORDER = parse_schema(
     {

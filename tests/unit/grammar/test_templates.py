@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from install_service.runtime.templates import (
+from install_service.grammar.templates import (
     Expression,
     TemplateSyntaxError,
     as_template,

@@ -6,7 +6,7 @@ and only the first, is a trigger. Per type:
 
 | type | keys |
 |---|---|
-| ``customEvent`` (trigger) | ``event`` (text), ``schema`` (``events.schema``) |
+| ``customEvent`` (trigger) | ``event`` (text), ``schema`` (``grammar.event_schema``) |
 | ``appTrigger`` (trigger) | ``app``, ``event`` |
 | ``appAction`` | ``app``, ``action`` (one the app has), ``mapping`` |
 | ``streamData`` | ``config.url`` (http or https), optional ``mapping`` |
@@ -15,7 +15,7 @@ and only the first, is a trigger. Per type:
 | ``filter`` | ``condition`` (a template or bare JSONata) |
 | ``sqlDestination`` | ``table`` (letters, digits, ``_``), ``mapping``, optional ``config.url`` |
 
-A ``mapping`` is an object whose values are templates (``runtime.expressions``). Other keys
+A ``mapping`` is an object whose values are templates (``grammar.expressions``). Other keys
 (``icon``, ``config``, display keys) are allowed. An empty block list passes (a draft).
 """
 
@@ -26,8 +26,8 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from install_service.events.schema import SchemaError, parse_schema
-from install_service.runtime.expressions import ExpressionError, check_expression, check_mapping
+from install_service.grammar.event_schema import SchemaError, parse_schema
+from install_service.grammar.expressions import ExpressionError, check_expression, check_mapping
 
 TRIGGERS = ("customEvent", "appTrigger")
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from jsonata import Timebox
 
-from install_service.runtime.expressions import (
+from install_service.grammar.expressions import (
     ExpressionError,
     ExpressionLimits,
     check_expression,

@@ -6,7 +6,7 @@ keeps the JSON type of its result (JSONata's undefined is ``None``). Text with t
 it (``"Order {{ event.orderId }} shipped"``) is a string; each result is written as JSONata's
 ``$string`` writes it (``2``, not ``2.0``; objects as compact JSON; undefined and null as
 nothing). Dicts and lists are rendered value by value (keys are never templates); numbers,
-booleans and ``None`` pass through. The ``{{ }}`` syntax is ``runtime.templates``'.
+booleans and ``None`` pass through. The ``{{ }}`` syntax is ``grammar.templates``'.
 
 Engine: jsonata-python 0.7.1. A compiled ``Jsonata`` is shared (cached) across threads: each
 evaluation runs on a shallow copy made the thread's current instance (the library resolves
@@ -31,7 +31,7 @@ import jsonata
 import msgspec
 from jsonata.functions import Functions
 
-from install_service.runtime.templates import (
+from install_service.grammar.templates import (
     Expression,
     TemplateSyntaxError,
     as_template,

@@ -2,7 +2,7 @@
 
 ``}}`` inside a JSONata string literal (``"a}}"``), a backquoted name, or closing an object
 literal opened inside the template (``{{ {"a": {"b": 1}} }}``) does not end the template.
-Evaluating the expressions is ``runtime.expressions``' work.
+Evaluating the expressions is ``grammar.expressions``' work.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from install_service.catalog.app_actions import app_action_names
-from install_service.runtime.block_specs import check_blocks
+from install_service.grammar.block_specs import check_blocks
 from install_service.settings import PROJECT_ROOT
 
 KNOWN_APP_ACTIONS = app_action_names()
