@@ -1,11 +1,14 @@
 """``install-service demo`` (what ``make run`` serves) driven by a real browser: a newcomer
-opens /demo, installs BigCommerce against the built-in sandbox and sees the webhook arrive."""
+opens /demo, installs BigCommerce against the built-in sandbox, sees the webhook arrive, sends
+"Fulfillment Updated" and watches the run succeed and the sandbox store's order change."""
 
 from __future__ import annotations
 
 import time
 
 from playwright.sync_api import Page, expect
+
+from e2e.test_small_screens import PHONE, assert_fits
 
 DIALOG = "div[role=dialog][aria-modal=true]"
 
@@ -55,6 +58,50 @@ def test_demo_install_end_to_end(page: Page, shot, demo_server: str) -> None:
     expect(webhooks).to_contain_text("X-Alloy-Signature: valid")
     expect(webhooks.locator("pre")).to_contain_text('"success": true')
     shot(page, "webhook-inbox")
+
+    _send_fulfillment_updated(page, shot, demo_server)
+
+
+def _send_fulfillment_updated(page: Page, shot, demo_server: str) -> None:
+    """Order 101 FULFILLED from /demo's form: the run succeeds in the log, and the sandbox
+    store (open in another tab, never reloaded) shows order 101 Shipped."""
+    store = page.context.new_page()
+    store.goto(demo_server + "/demo/store")
+    order = store.locator("tr[data-order-id='101'] .order-status")
+    expect(order).to_have_text("Awaiting Fulfillment")
+
+    page.goto(demo_server + "/demo")
+    form = page.get_by_role("region", name="Send “Fulfillment Updated”")
+    expect(form.get_by_text("Install BigCommerce first")).to_have_count(0)
+    form.get_by_label("Fulfillment status").select_option("FULFILLED")
+    form.get_by_label("Order ID").fill("101")
+    form.get_by_label("Order ID").press("Enter")  # the keyboard sends it, as the button would
+
+    result = page.locator("#event-result")
+    expect(result).to_have_attribute("aria-live", "polite")
+    expect(result).to_contain_text("1 execution started")
+    execution_id = result.locator(".result .execution-id").first.inner_text()
+    run = result.locator(f".run[data-execution-id='{execution_id}']")
+    expect(run.locator(".run-state")).to_have_text("Succeeded", timeout=30_000)
+    expect(run).to_contain_text("BigCommerce: success")
+    expect(run).to_contain_text("order 101 is now “Shipped”")
+    run.scroll_into_view_if_needed()
+    shot(page, "run-succeeded")
+
+    expect(order).to_have_text("Shipped")  # the store page polled its rows
+    expect(store.locator("tr[data-order-id='102'] .order-status")).to_have_text(
+        "Awaiting Fulfillment"
+    )
+    shot(store, "store-shipped")
+
+    for target in (page, store):
+        target.set_viewport_size(PHONE)
+        target.reload()
+        expect(target.locator("h1")).to_be_visible()
+        assert_fits(target, target.url)
+    shot(page, "phone-integrations")
+    shot(store, "phone-store")
+    store.close()
 
 
 def _inbox(page: Page, demo_server: str) -> str:

@@ -24,9 +24,11 @@ from install_service.catalog.loader import load_catalog, parse_catalog
 from install_service.catalog.schemas import IntegrationListing
 from install_service.catalog.services import list_integrations
 from install_service.db.models import EndUser, Isv
+from install_service.db.models.tenants import DEVELOPMENT
 from install_service.db.transactions import write_transaction
+from install_service.demo.runs import EventRuns, SendResult, recent_runs, send_event
 from install_service.errors import NotFound
-from install_service.isvs.services import add_isv
+from install_service.isvs.services import IsvContext, add_isv
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import PROJECT_ROOT, Settings
 
@@ -78,11 +80,12 @@ class DemoPage:
     user: EndUser
     integrations: list[IntegrationListing]
     token: str
+    runs: EventRuns
 
 
 async def demo_page(session: AsyncSession, user_tokens: UserTokens, public_url: str) -> DemoPage:
     """AcmeCo's integrations page: its demo user (made on first view), their
-    integrations and a fresh user JWT for the SDK.
+    integrations, a fresh user JWT for the SDK and their newest "Fulfillment Updated" runs.
 
     Raises:
         NotFound: the demo ISV was never seeded (``install-service demo`` seeds it).
@@ -94,7 +97,59 @@ async def demo_page(session: AsyncSession, user_tokens: UserTokens, public_url: 
         user = await _demo_user(session, isv)
     integrations = await list_integrations(session, isv.id, user, public_url)
     token = user_tokens.mint(user_id=str(user.id), isv_id=str(isv.id))
-    return DemoPage(isv, user, integrations, token)
+    runs = await recent_runs(session, _context(isv), user)
+    return DemoPage(isv, user, integrations, token, runs)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSend:
+    result: SendResult
+    runs: EventRuns
+
+
+async def send_fulfillment_update(session: AsyncSession, order_id: str, status: str) -> DemoSend:
+    """AcmeCo's backend sends "Fulfillment Updated" ``{"orderId", "status"}`` for the demo
+    user, as with ``POST /2024-03/run/event`` and the development API key; the API's answer
+    (ids or error) and the newest runs come back. Not installed yet: nothing is sent.
+
+    Raises:
+        NotFound: the demo ISV was never seeded.
+    """
+    isv, user = await _seeded(session)
+    if user is None:
+        return DemoSend(SendResult(order_id, status, 409, not_installed=True), EventRuns([], []))
+    ctx = _context(isv)
+    result = await send_event(session, ctx, user, order_id=order_id, status=status)
+    return DemoSend(result, await recent_runs(session, ctx, user))
+
+
+async def demo_runs(session: AsyncSession) -> EventRuns:
+    """The demo user's newest "Fulfillment Updated" runs (what the log view polls).
+
+    Raises:
+        NotFound: the demo ISV was never seeded.
+    """
+    isv, user = await _seeded(session)
+    return await recent_runs(session, _context(isv), user) if user else EventRuns([], [])
+
+
+def _context(isv: Isv) -> IsvContext:
+    """As AcmeCo's development API key would see it (the demo user's environment)."""
+    return IsvContext(isv, DEVELOPMENT)
+
+
+async def _seeded(session: AsyncSession) -> tuple[Isv, EndUser | None]:
+    isv = await demo_isv(session)
+    if isv is None:
+        raise NotFound("Run `install-service demo` to create the demo ISV")
+    user = await session.scalar(
+        select(EndUser).where(
+            EndUser.isv_id == isv.id,
+            EndUser.environment == DEVELOPMENT,
+            EndUser.username == DEMO_USERNAME,
+        )
+    )
+    return isv, user
 
 
 async def _demo_user(session: AsyncSession, isv: Isv) -> EndUser:

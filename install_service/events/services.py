@@ -108,6 +108,12 @@ async def _listeners(
     return found
 
 
+async def listening_workflows(session: AsyncSession, user: EndUser, event: str) -> list[str]:
+    """Ids of the user's active installed workflows whose installed version starts on
+    ``event`` (those :func:`accept_event` would start)."""
+    return [str(installed.workflow_id) for installed, _ in await _listeners(session, user, event)]
+
+
 async def accept_event(
     session: AsyncSession,
     ctx: IsvContext,
