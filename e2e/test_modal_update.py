@@ -4,10 +4,12 @@ configurable field, its page offers Update, and ``Alloy.update`` asks for that f
 from __future__ import annotations
 
 import httpx
+import yaml
 from playwright.sync_api import Page, expect
 
 from e2e.support.servers import Service
 from e2e.test_modal_install import DIALOG, MODAL_FRAME, finish_installation, open_modal
+from install_service.settings import PROJECT_ROOT
 
 # Optional, because the e2e service (and its ISV) is shared: the browser tests that install
 # after this one must not meet a new required field they do not know about.
@@ -56,6 +58,14 @@ UPDATES_PAGE = """<!doctype html>
 """
 
 
+def example_blocks(workflow_name: str) -> list[dict]:
+    """The blocks of the example catalogue's workflow named ``workflow_name``."""
+    catalog = yaml.safe_load((PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml").read_text())
+    workflows = [w for i in catalog["integrations"] for w in i["workflows"]]
+    [found] = [w for w in workflows if w["name"] == workflow_name]
+    return found["versions"][0]["blocks"] if "versions" in found else found["blocks"]
+
+
 def release_version_with_region(service: Service, user_id: str) -> str:
     """Publish and release v2 of the user's first workflow, adding the Region field; its id."""
     api = httpx.Client(
@@ -64,9 +74,7 @@ def release_version_with_region(service: Service, user_id: str) -> str:
     with api:
         workflow = api.get("/workflows", params={"userId": user_id}).json()["data"][0]
         [current] = api.get(f"/workflows/{workflow['workflowId']}/versions").json()["data"]
-        blocks = api.get(f"/workflows/{workflow['workflowId']}", params={"userId": user_id}).json()[
-            "blocks"
-        ]
+        blocks = example_blocks(workflow["name"])  # v1's own blocks (the listing shows less)
         made = api.post(
             f"/workflows/{workflow['workflowId']}/versions",
             json={"blocks": blocks, "configurableFields": [REGION]},
