@@ -3,6 +3,7 @@ daily sweep (a DBOS schedule); younger ones stay."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from dbos import DBOS
@@ -22,6 +23,12 @@ from tests.support.runtime import (
 from tests.support.workflows import installed_user
 
 
+async def sweep(client: AsyncTestClient, now: datetime) -> int:
+    """The daily sweep as of ``now``, run on the app's own event loop (its database engine
+    belongs to that loop)."""
+    return await asyncio.to_thread(client.blocking_portal.call, retention.purge_older_than, now)
+
+
 async def test_the_sweep_removes_what_is_past_the_horizon_and_keeps_the_rest(
     client: AsyncTestClient, isv: IsvFixture, bigcommerce: FakeBigCommerce, database_url: str
 ) -> None:
@@ -35,11 +42,11 @@ async def test_the_sweep_removes_what_is_past_the_horizon_and_keeps_the_rest(
     schedules = await DBOS.list_schedules_async()
     assert retention.SCHEDULE_NAME in {s["schedule_name"] for s in schedules}
 
-    assert await retention.purge_older_than(datetime.now(UTC)) == 0  # 60 days: all young
+    assert await sweep(client, datetime.now(UTC)) == 0  # 60 days: all young
     assert await count(database_url, "execution") == 1
     assert len(await DBOS.list_workflows_async(workflow_ids=[execution_id])) == 1
 
     later = datetime.now(UTC) + timedelta(days=61)  # the same run, seen 61 days on
-    assert await retention.purge_older_than(later) == 1
+    assert await sweep(client, later) == 1
     assert await count(database_url, "execution") == 0
     assert await DBOS.list_workflows_async(workflow_ids=[execution_id]) == []
