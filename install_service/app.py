@@ -53,7 +53,12 @@ from install_service.ratelimits import (
     rate_limit_middleware,
     too_many_requests_to_json,
 )
-from install_service.runtime import engine, retention, runner  # noqa: F401  (registers workflows)
+from install_service.runtime import (  # runner and retention register their workflows
+    engine,
+    recovery,
+    retention,
+    runner,  # noqa: F401
+)
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
@@ -124,6 +129,7 @@ async def background(
         await worker.start()
         await engine.start(settings, session_maker, services.keys, services.cipher, client)
         await retention.schedule(settings)
+        await recovery.enqueue_orphans()
         try:
             yield client
         finally:
