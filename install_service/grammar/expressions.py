@@ -29,6 +29,7 @@ from typing import Any
 import anyio
 import jsonata
 import msgspec
+import re2
 from jsonata.functions import Functions
 
 from install_service.grammar.templates import (
@@ -80,6 +81,16 @@ class _BoundedJsonata(jsonata.Jsonata):
         return super().evaluate_range_expression(lhs, rhs)
 
 
+def _re2_engine(pattern: str, flags: Any) -> Any:
+    """JSONata's ``/regex/flags`` compiled by RE2 (google-re2): matching takes linear time, so
+    a pattern like ``/(a+)+$/`` cannot stall a worker (Python's ``re`` backtracks, holding
+    the GIL past every time bound). RE2 has no backreferences or lookaround: such a pattern
+    is refused when the workflow loads."""
+    options = re2.Options()
+    options.case_sensitive = not flags.case_insensitive
+    return re2.compile(f"(?m){pattern}" if flags.multiline else pattern, options)
+
+
 # ---- parsing and checking --------------------------------------------------------------
 
 
@@ -91,11 +102,14 @@ def _compile(source: str) -> _BoundedJsonata:
         ExpressionError: a JSONata syntax error or a regular expression Python refuses.
     """
     try:
-        return _BoundedJsonata(source)
+        return _BoundedJsonata(source, _re2_engine)
     except jsonata.JException as exc:
         raise ExpressionError(f'{_lower_first(str(exc))} in "{Expression(source)}"') from exc
-    except re.error as exc:
-        raise ExpressionError(f'bad regular expression ({exc}) in "{Expression(source)}"') from exc
+    except (re.error, re2.error) as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ExpressionError(
+            f'bad regular expression ({reason}) in "{Expression(source)}"'
+        ) from exc
 
 
 def _parts(text: str) -> tuple[str | Expression, ...]:

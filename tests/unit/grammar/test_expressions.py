@@ -234,8 +234,22 @@ async def test_math_refuses_what_is_not_a_finite_number(expression: str) -> None
         await evaluate_number(expression, CONTEXT)
 
 
-def test_a_regular_expression_python_refuses_is_a_syntax_problem() -> None:
+def test_a_regular_expression_the_engine_refuses_is_a_syntax_problem() -> None:
     assert check_mapping({"sku": "{{ $match(event.sku, /a{2,1}/) }}"}) == [
-        "mapping.sku: bad regular expression (min repeat greater than max repeat at position 2)"
+        "mapping.sku: bad regular expression (invalid repetition size: {2,1})"
         ' in "{{ $match(event.sku, /a{2,1}/) }}"'
     ]
+
+
+async def test_a_backtracking_regular_expression_runs_in_linear_time() -> None:
+    """With Python's ``re`` this match takes 2^40 steps and holds the GIL past every bound;
+    RE2 answers at once (no match)."""
+    scope = {"event": {"s": "a" * 40 + "b"}}
+    assert await render("{{ $match(event.s, /(a+)+$/) }}", scope) is None
+    assert await render('{{ $replace(event.s, /a(b)/, "x$1") }}', scope) == "a" * 39 + "xb"
+    assert await render("{{ $contains(event.s, /B/i) }}", scope) is True
+
+
+def test_a_regular_expression_re2_cannot_run_is_refused_at_load() -> None:
+    with pytest.raises(ExpressionError, match="bad regular expression"):
+        check_template("{{ $match(event.s, /(a)\\1/) }}")
