@@ -177,6 +177,17 @@ def bigcommerce() -> Iterator[FakeBigCommerce]:
 
 
 @pytest.fixture
+def store(bigcommerce: FakeBigCommerce) -> FakeBigCommerce:
+    """The fake BigCommerce knowing the example user's token and order 101 (Awaiting
+    Fulfillment), for tests whose workflows change orders."""
+    from tests.support.installs import ACCESS_TOKEN, STORE_HASH
+
+    bigcommerce.set_token(STORE_HASH, ACCESS_TOKEN)
+    bigcommerce.add_order(STORE_HASH, 101, status_id=11)
+    return bigcommerce
+
+
+@pytest.fixture
 def modal_settings(settings: Settings, bigcommerce: FakeBigCommerce) -> Settings:
     """The test settings with BigCommerce calls sent to the local ``bigcommerce``."""
     return replace(settings, app_api_bases={"bigcommerce": bigcommerce.api_base})

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid_utils.compat import uuid7
 
 from install_service import error_codes
 from install_service.db.models import (
@@ -146,7 +145,7 @@ async def accept_event(
     if problems:
         raise EventDataInvalid(list(problems.values()))
     await end_read(session)
-    jobs = await _record(session, ctx, user, listeners, data, idempotency_key)
+    jobs = await _record(session, ctx, user, event, listeners, data, idempotency_key)
     await enqueue(jobs)
     return [job.execution_id for job in jobs]
 
@@ -155,6 +154,7 @@ async def _record(
     session: AsyncSession,
     ctx: IsvContext,
     user: EndUser,
+    event: str,
     listeners: list[tuple[InstalledWorkflow, EventSchema]],
     data: dict[str, Any],
     key: str | None,
@@ -162,11 +162,7 @@ async def _record(
     """Write the queued executions (and the receipt) in one transaction; for a key already
     seen within 24 h, the jobs of that first time."""
     # Plain values first: a lost race rolls back, which expires every loaded object.
-    jobs = [_job(user, installed, data) for installed, _ in listeners]
-    rows = [
-        _execution_values(job, user, installed)
-        for job, (installed, _) in zip(jobs, listeners, strict=True)
-    ]
+    jobs = [Job.start(user, installed, data) for installed, _ in listeners]
     isv_id, environment, user_id = ctx.isv.id, ctx.environment, user.id
     for _ in range(2):  # a concurrent first use of the same key wins; then we read its receipt
         try:
@@ -174,7 +170,7 @@ async def _record(
                 receipt = await _receipt(session, isv_id, environment, key) if key else None
                 if receipt is not None:
                     return await _jobs_of(session, receipt)
-                session.add_all(Execution(**values) for values in rows)
+                session.add_all(job.queued(environment, event) for job in jobs)
                 if key:
                     session.add(
                         EventReceipt(
@@ -214,42 +210,4 @@ async def _jobs_of(session: AsyncSession, receipt: EventReceipt) -> list[Job]:
     rows = await session.scalars(
         select(Execution).where(Execution.id.in_([uuid.UUID(i) for i in receipt.execution_ids]))
     )
-    return [
-        Job(
-            execution_id=str(row.id),
-            isv_id=str(row.isv_id),
-            user_id=str(row.user_id),
-            workflow_id=str(row.workflow_id),
-            installed_workflow_id=str(row.installed_workflow_id),
-            version_id=str(row.version_id),
-            trigger=row.trigger,
-        )
-        for row in rows
-        if row.installed_workflow_id and row.version_id
-    ]
-
-
-def _job(user: EndUser, installed: InstalledWorkflow, data: dict[str, Any]) -> Job:
-    return Job(
-        execution_id=str(uuid7()),
-        isv_id=str(user.isv_id),
-        user_id=str(user.id),
-        workflow_id=str(installed.workflow_id),
-        installed_workflow_id=str(installed.id),
-        version_id=str(installed.version_id),
-        trigger=data,
-    )
-
-
-def _execution_values(job: Job, user: EndUser, installed: InstalledWorkflow) -> dict[str, Any]:
-    return dict(
-        id=uuid.UUID(job.execution_id),
-        isv_id=user.isv_id,
-        environment=user.environment,
-        user_id=user.id,
-        workflow_id=installed.workflow_id,
-        installed_workflow_id=installed.id,
-        version_id=installed.version_id,
-        event=_trigger(installed.workflow_version.blocks)["event"],
-        trigger=job.trigger,
-    )
+    return [job for row in rows if (job := Job.of(row))]

@@ -6,14 +6,12 @@ unknown (404), and analytics count only this environment's executions.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid_utils.compat import uuid7
 
 from install_service import error_codes
 from install_service.db.models import EventReceipt, Execution
@@ -103,30 +101,9 @@ async def rerun(
         raise NotFound("Execution not found", code=error_codes.EXECUTION_NOT_FOUND)
     installed = await installed_copy(session, user, workflow)
     await end_read(session)
-    job = Job(
-        execution_id=str(uuid7()),
-        isv_id=str(user.isv_id),
-        user_id=str(user.id),
-        workflow_id=str(workflow.id),
-        installed_workflow_id=str(installed.id),
-        version_id=str(installed.version_id),
-        trigger=original.trigger,
-    )
+    job = Job.start(user, installed, original.trigger)
     async with write_transaction(session):
-        session.add(
-            Execution(
-                id=uuid.UUID(job.execution_id),
-                isv_id=user.isv_id,
-                environment=user.environment,
-                user_id=user.id,
-                workflow_id=workflow.id,
-                installed_workflow_id=installed.id,
-                version_id=installed.version_id,
-                event=original.event,
-                trigger=original.trigger,
-                rerun_of=original.id,
-            )
-        )
+        session.add(job.queued(user.environment, original.event, rerun_of=original.id))
     await enqueue([job])
     return job.execution_id
 

@@ -29,9 +29,15 @@ from typing import Any
 import anyio
 import jsonata
 import msgspec
-import re2
+import re2  # its error only: patterns compile in grammar.engine
 from jsonata.functions import Functions
 
+from install_service.grammar.engine import (
+    MAX_RANGE_ITEMS,
+    BoundedJsonata,
+    RangeTooLarge,
+    re2_engine,
+)
 from install_service.grammar.templates import (
     Expression,
     TemplateSyntaxError,
@@ -60,49 +66,24 @@ class ExpressionLimits:
     timeout_ms: int = 250
     max_depth: int = 100  # nested evaluation steps (recursion)
     max_output_bytes: int = 65_536  # JSON size of one rendered template value
-    max_range_items: int = 100_000  # items in one ``[a..b]`` range
+    max_range_items: int = MAX_RANGE_ITEMS  # items in one ``[a..b]`` range
 
 
 DEFAULT_LIMITS = ExpressionLimits()
-
-
-class _RangeTooLarge(Exception):
-    pass
-
-
-class _BoundedJsonata(jsonata.Jsonata):
-    """JSONata with ranges capped at ``max_range_items`` (JSONata's own cap is 1e7)."""
-
-    max_range_items = DEFAULT_LIMITS.max_range_items
-
-    def evaluate_range_expression(self, lhs: Any, rhs: Any) -> Any:
-        if isinstance(lhs, int) and isinstance(rhs, int) and rhs - lhs >= self.max_range_items:
-            raise _RangeTooLarge
-        return super().evaluate_range_expression(lhs, rhs)
-
-
-def _re2_engine(pattern: str, flags: Any) -> Any:
-    """JSONata's ``/regex/flags`` compiled by RE2 (google-re2): matching takes linear time, so
-    a pattern like ``/(a+)+$/`` cannot stall a worker (Python's ``re`` backtracks, holding
-    the GIL past every time bound). RE2 has no backreferences or lookaround: such a pattern
-    is refused when the workflow loads."""
-    options = re2.Options()
-    options.case_sensitive = not flags.case_insensitive
-    return re2.compile(f"(?m){pattern}" if flags.multiline else pattern, options)
 
 
 # ---- parsing and checking --------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=1024)
-def _compile(source: str) -> _BoundedJsonata:
+def _compile(source: str) -> BoundedJsonata:
     """The compiled expression (shared: see the module docstring).
 
     Raises:
         ExpressionError: a JSONata syntax error or a regular expression Python refuses.
     """
     try:
-        return _BoundedJsonata(source, _re2_engine)
+        return BoundedJsonata(source, re2_engine)
     except jsonata.JException as exc:
         raise ExpressionError(f'{_lower_first(str(exc))} in "{Expression(source)}"') from exc
     except (re.error, re2.error) as exc:
@@ -272,7 +253,7 @@ def _evaluate(expr: Expression, context: Mapping[str, Any], limits: ExpressionLi
         result = _plain(run.evaluate(context, frame))
     except jsonata.JException as exc:
         raise ExpressionError(_failure(expr, exc, limits)) from exc
-    except _RangeTooLarge as exc:
+    except RangeTooLarge as exc:
         raise ExpressionError(
             f"expression {expr} makes a range of more than {limits.max_range_items} items"
         ) from exc

@@ -41,18 +41,6 @@ async def enqueue_orphans(now: datetime | None = None) -> int:
         workflow_ids=[str(r.id) for r in rows], load_input=False, load_output=False
     )
     started = {w.workflow_id for w in known}
-    jobs = [
-        Job(
-            execution_id=str(row.id),
-            isv_id=str(row.isv_id),
-            user_id=str(row.user_id),
-            workflow_id=str(row.workflow_id),
-            installed_workflow_id=str(row.installed_workflow_id),
-            version_id=str(row.version_id),
-            trigger=row.trigger,
-        )
-        for row in rows
-        if str(row.id) not in started and row.installed_workflow_id and row.version_id
-    ]
+    jobs = [job for row in rows if str(row.id) not in started and (job := Job.of(row))]
     await enqueue(jobs)
     return len(jobs)

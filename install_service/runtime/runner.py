@@ -17,11 +17,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from uuid import UUID
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, StepOptions
 from dbos._error import DBOSMaxStepRetriesExceeded
+from uuid_utils.compat import uuid7
 
 from install_service.catalog.app_actions import AppCallError
+from install_service.db.models import EndUser, Execution, InstalledWorkflow
 from install_service.runtime import blocks, engine, records
 from install_service.runtime.blocks import BlockFailed, Filtered
 
@@ -43,6 +46,52 @@ class Job:
     @property
     def partition(self) -> str:
         return f"{self.isv_id}:{self.user_id}"
+
+    @classmethod
+    def start(cls, user: EndUser, installed: InstalledWorkflow, trigger: dict[str, Any]) -> Job:
+        """A new execution (a fresh id) of ``user``'s installed workflow on its version now."""
+        return cls(
+            execution_id=str(uuid7()),
+            isv_id=str(user.isv_id),
+            user_id=str(user.id),
+            workflow_id=str(installed.workflow_id),
+            installed_workflow_id=str(installed.id),
+            version_id=str(installed.version_id),
+            trigger=trigger,
+        )
+
+    @classmethod
+    def of(cls, execution: Execution) -> Job | None:
+        """The job a recorded execution runs with (None once its installed workflow or
+        version is gone)."""
+        if not (execution.installed_workflow_id and execution.version_id):
+            return None
+        return cls(
+            execution_id=str(execution.id),
+            isv_id=str(execution.isv_id),
+            user_id=str(execution.user_id),
+            workflow_id=str(execution.workflow_id),
+            installed_workflow_id=str(execution.installed_workflow_id),
+            version_id=str(execution.version_id),
+            trigger=execution.trigger,
+        )
+
+    def queued(
+        self, environment: str, event: str | None, rerun_of: UUID | None = None
+    ) -> Execution:
+        """Its execution record, status queued (to add in the accepting transaction)."""
+        return Execution(
+            id=UUID(self.execution_id),
+            isv_id=UUID(self.isv_id),
+            environment=environment,
+            user_id=UUID(self.user_id),
+            workflow_id=UUID(self.workflow_id),
+            installed_workflow_id=UUID(self.installed_workflow_id),
+            version_id=UUID(self.version_id),
+            event=event,
+            trigger=self.trigger,
+            rerun_of=rerun_of,
+        )
 
 
 async def enqueue(jobs: list[Job]) -> None:

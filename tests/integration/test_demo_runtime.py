@@ -22,7 +22,7 @@ from install_service.demo.services import SANDBOX_PATH, SANDBOX_TOKEN, demo_sett
 from install_service.settings import Settings
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.html import by_id, visible_text
-from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually, finish_install
+from tests.support.installs import STORE_HASH, eventually, finish_install
 
 ORDERS = f"{SANDBOX_PATH}/stores/demo/v2/orders"
 SANDBOX = {"X-Auth-Token": SANDBOX_TOKEN}
@@ -41,13 +41,6 @@ async def demo(modal_settings: Settings) -> AsyncIterator[AsyncTestClient]:
         await config.get_engine().dispose()
     async with AsyncTestClient(app=create_app(settings), base_url=settings.public_url) as client:
         yield client
-
-
-@pytest.fixture
-def store(bigcommerce: FakeBigCommerce) -> FakeBigCommerce:
-    bigcommerce.set_token(STORE_HASH, ACCESS_TOKEN)
-    bigcommerce.add_order(STORE_HASH, 101, status_id=11)
-    return bigcommerce
 
 
 async def install(client: AsyncTestClient) -> None:

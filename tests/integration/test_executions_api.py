@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from litestar.testing import AsyncTestClient
 from standardwebhooks.webhooks import Webhook
 
@@ -22,13 +21,6 @@ from tests.support.runtime import (
     send_event,
 )
 from tests.support.workflows import BASE, installed_user
-
-
-@pytest.fixture
-def store(bigcommerce: FakeBigCommerce) -> FakeBigCommerce:
-    bigcommerce.set_token(STORE_HASH, ACCESS_TOKEN)
-    bigcommerce.add_order(STORE_HASH, 101, status_id=11)
-    return bigcommerce
 
 
 async def _run(client, isv, user_id, workflow_id, data) -> dict:

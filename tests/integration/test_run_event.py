@@ -3,7 +3,6 @@ order with the end user's own token; refused events run nothing."""
 
 from __future__ import annotations
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import IsvFixture
@@ -18,13 +17,6 @@ from tests.support.runtime import (
     send_event,
 )
 from tests.support.workflows import BASE, installed_user
-
-
-@pytest.fixture
-def store(bigcommerce: FakeBigCommerce) -> FakeBigCommerce:
-    bigcommerce.set_token(STORE_HASH, ACCESS_TOKEN)
-    bigcommerce.add_order(STORE_HASH, 101, status_id=11)
-    return bigcommerce
 
 
 async def test_event_updates_the_users_order_with_the_users_token(
