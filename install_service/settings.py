@@ -72,6 +72,20 @@ def _rate(name: str, raw: str) -> tuple[str, int]:
     return unit, int(count)
 
 
+def _app_rate(name: str, raw: str) -> tuple[int, float]:
+    """``"150/30"`` as ``(150, 30.0)``: at most 150 calls per credential in any 30 s."""
+    count, _, seconds = raw.strip().partition("/")
+    try:
+        requests, period_s = int(count), int(seconds)
+    except ValueError:
+        requests = period_s = 0
+    if requests < 1 or period_s < 1:
+        raise SettingsError(
+            f"{PREFIX}{name} must look like 150/30 (calls per that many seconds), not {raw!r}"
+        )
+    return requests, float(period_s)
+
+
 def _networks(name: str, raw: str) -> tuple[str, ...]:
     """Comma-separated addresses or CIDRs (``10.0.0.1, 172.16.0.0/12``), each checked."""
     parts = tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -111,6 +125,8 @@ class Settings:
     credential_keys: tuple[str, ...] = ()  # base64 32-byte AES-GCM keys, newest first
     link_keys: tuple[str, ...] = ()  # secrets signing install-link tokens, newest first
     app_api_bases: Mapping[str, str] = field(default_factory=dict)  # {"bigcommerce": url}
+    # {"bigcommerce": (requests, seconds)}: replaces an app's own RATE_LIMIT (e.g. Pro plans)
+    app_rate_limits: Mapping[str, tuple[int, float]] = field(default_factory=dict)
     webhook_allow_private: bool = False
     webhook_retry_schedule_s: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE_S
     webhook_timeout_s: float = 15.0
@@ -205,6 +221,12 @@ class Settings:
         suffix = "_API_BASE"
         values["app_api_bases"] = {
             key[len(PREFIX) : -len(suffix)].lower(): value
+            for key, value in env.items()
+            if key.startswith(PREFIX) and key.endswith(suffix) and value
+        }
+        suffix = "_APP_RATE_LIMIT"
+        values["app_rate_limits"] = {
+            key[len(PREFIX) : -len(suffix)].lower(): _app_rate(key[len(PREFIX) :], value)
             for key, value in env.items()
             if key.startswith(PREFIX) and key.endswith(suffix) and value
         }

@@ -8,11 +8,11 @@ of that many seconds. An action is ``async (call: ActionCall) -> Any`` returning
 JSON answer; it may raise :class:`AppCallError` itself (invalid inputs) and lets httpx's
 errors out, which :func:`call_action` turns into an :class:`AppCallError`.
 
-The rate limit counts one call per action run (each BigCommerce action makes one request)
-and is kept in this process only (a moving window per credential): each worker process
-limits on its own. Across processes the app's own 429 answers
-(``Retry-After``, BigCommerce's ``X-Rate-Limit-Time-Reset-Ms``) come back as transient
-errors with ``retry_after_s``, which the runtime's retry honours.
+The rate limit counts one call per action run (each BigCommerce action makes one request).
+It is enforced by the runtime, not here: each call is a DBOS workflow on the app's queue,
+partitioned by credential (runtime/engine.py), so it holds across processes. Should the app
+still answer 429 (``Retry-After``, BigCommerce's ``X-Rate-Limit-Time-Reset-Ms``), that comes
+back as a transient error with ``retry_after_s``, which the runtime's retry honours.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import asyncio
 import functools
 import importlib
 import json
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,9 +30,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from install_service.catalog.app_definitions import ConnectorDefinitionError, load_apps
 from install_service.catalog.connection_test import http_reason, network_problem, redact
@@ -182,30 +178,6 @@ def app_action_names() -> dict[str, frozenset[str]]:
     return {key: frozenset(actions_for(key)) for key in load_apps()}
 
 
-class ActionRateLimiter:
-    """At most ``requests`` calls per key in any ``seconds`` window (moving window, in memory).
-
-    Thread-safe and not bound to an event loop; state lives in this process only.
-    """
-
-    def __init__(self) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    async def acquire(self, key: str, limit: tuple[int, float]) -> None:
-        """Wait (never fail) until ``key`` may make one more call, and count it."""
-        requests, period_s = limit
-        item = RateLimitItemPerSecond(requests, int(period_s), namespace="app-action")
-        while not self._limiter.hit(item, key):
-            reset_at = self._limiter.get_window_stats(item, key).reset_time
-            await asyncio.sleep(max(reset_at - time.time(), 0.005))
-
-
-@functools.cache
-def process_limiter() -> ActionRateLimiter:
-    """The limiter :func:`call_action` uses unless given one: one per process, made on first use."""
-    return ActionRateLimiter()
-
-
 async def call_action(
     app: App,
     action: str,
@@ -215,15 +187,11 @@ async def call_action(
     api_base_override: str | None,
     client: httpx.AsyncClient,
     timeout_s: float = 15.0,
-    credential_key: str,
-    limiter: ActionRateLimiter | None = None,
 ) -> Any:
     """Run ``app``'s ``action`` (case-insensitive) and return the app's JSON answer.
 
     ``api_base_override`` (``INSTALL_SERVICE_<APP>_API_BASE``) replaces ``app.api_base``;
-    either is rendered with the credential's template values. Before calling, waits for a
-    slot of the app's RATE_LIMIT for ``credential_key`` (the credential's id) in
-    ``limiter`` (default: this process's). ``timeout_s`` bounds the call, not that wait.
+    either is rendered with the credential's template values. ``timeout_s`` bounds the call.
 
     Raises AppCallError: unknown action or invalid inputs (not transient, naming the
     accepted values); no answer in time, connection failure, 429 or 5xx (transient, with
@@ -244,9 +212,6 @@ async def call_action(
         client=client,
         timeout_s=timeout_s,
     )
-    limit = rate_limit_for(app.key)
-    if limit is not None:
-        await (limiter or process_limiter()).acquire(f"{app.key}:{credential_key}", limit)
     secrets = [str(credential.get(f.name) or "") for f in app.fields if f.secret]
     try:
         async with asyncio.timeout(timeout_s):

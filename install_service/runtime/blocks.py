@@ -106,7 +106,6 @@ async def _app_action(
             api_base_override=ctx.settings.api_base_for(app.key),
             client=ctx.client,
             timeout_s=ctx.settings.app_call_timeout_s,
-            credential_key=credential_id,
         )
     finally:
         del values

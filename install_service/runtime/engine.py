@@ -13,6 +13,13 @@ Queues (declared after launch, as DBOS requires):
   user's flood waits behind its own partition limit (``run_concurrency_per_user``, counted
   across every process) instead of delaying other users. ``run_concurrency`` bounds what
   one process runs at once.
+- ``app-calls:<app>``: one per app with a rate limit (its module's ``RATE_LIMIT``, or
+  ``INSTALL_SERVICE_<APP>_APP_RATE_LIMIT``). Each app action runs as a child workflow on it,
+  partitioned by credential, with DBOS's partition rate limiter: the limit (BigCommerce:
+  150 calls per 30 s per store) holds per credential across every process, because DBOS
+  counts the calls started in the window in the shared system database. DBOS counts from
+  when it starts a call, a moment before the request leaves, so the window it counts over is
+  ``WINDOW_MARGIN_S`` longer than the app's: no window of the app's own sees one too many.
 
 DBOS is one engine per process (a global in the ``dbos`` package): :func:`start` and
 :func:`stop` bracket the app's lifespan; the steps find what they need (database sessions,
@@ -22,6 +29,7 @@ the credential cipher, the HTTP client) through :func:`context`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +38,15 @@ from dbos import DBOS, DBOSConfig, Queue
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from install_service.catalog.app_actions import rate_limit_for
+from install_service.catalog.app_definitions import load_apps
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing
 from install_service.settings import Settings
 
 EXECUTIONS_QUEUE = "executions"
+APP_CALLS_QUEUE = "app-calls:{app}"
+WINDOW_MARGIN_S = 1.0
 APP_NAME = "install-service"
 logger = logging.getLogger(__name__)
 
@@ -49,6 +61,7 @@ class RuntimeContext:
     cipher: CredentialCipher
     client: httpx.AsyncClient
     queue: Queue
+    app_queues: Mapping[str, Queue]  # app key → its rate-limited call queue
 
 
 _context: RuntimeContext | None = None
@@ -122,8 +135,25 @@ async def start(
         polling_interval_sec=settings.run_queue_polling_interval_s,
         on_conflict="always_update",
     )
-    _context = RuntimeContext(settings, session_maker, keys, cipher, client, queue)
+    app_queues = {}
+    for app_key, (requests, period_s) in app_rate_limits(settings).items():
+        app_queues[app_key] = await DBOS.register_queue_async(
+            APP_CALLS_QUEUE.format(app=app_key),
+            worker_concurrency=settings.run_concurrency,
+            partition_limiter={"limit": requests, "period": period_s + WINDOW_MARGIN_S},
+            polling_interval_sec=settings.run_queue_polling_interval_s,
+            on_conflict="always_update",
+        )
+    _context = RuntimeContext(settings, session_maker, keys, cipher, client, queue, app_queues)
     return _context
+
+
+def app_rate_limits(settings: Settings) -> dict[str, tuple[int, float]]:
+    """Each app's calls per credential as (requests, seconds): the setting, else the app's
+    module ``RATE_LIMIT``; apps with neither are absent (not limited)."""
+    limits = {key: rate_limit_for(key) for key in load_apps()}
+    limits.update(settings.app_rate_limits)
+    return {key: limit for key, limit in limits.items() if limit is not None}
 
 
 def stop() -> None:

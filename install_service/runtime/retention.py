@@ -33,9 +33,12 @@ async def schedule(settings: Settings) -> None:
 
 
 async def forget_runs(execution_ids: list[str]) -> None:
-    """Delete DBOS's records (inputs, outputs, steps) of these executions' workflows."""
+    """Delete DBOS's records (inputs, outputs, steps) of these executions' workflows, and of
+    their app calls (child workflows)."""
     for start in range(0, len(execution_ids), _BATCH):
-        await DBOS.delete_workflows_async(execution_ids[start : start + _BATCH])
+        await DBOS.delete_workflows_async(
+            execution_ids[start : start + _BATCH], delete_children=True
+        )
 
 
 @DBOS.workflow(name="install_service.retention_sweep")

@@ -7,7 +7,10 @@ steps, in order, each recorded by DBOS so a crash resumes after the last finishe
 2. one step per block after the trigger (blocks.py); an app action decrypts the end user's
    credential inside its step and returns only the app's answer. Transient failures are
    retried by DBOS with exponential backoff (``step_max_attempts``,
-   ``step_retry_interval_s``, doubling; a ``Retry-After`` is waited out first);
+   ``step_retry_interval_s``, doubling; a ``Retry-After`` is waited out first). The action
+   of an app with a rate limit runs as a child workflow (:func:`call_app`, id
+   ``<executionId>:<blockId>``) on that app's queue, partitioned by credential, which DBOS
+   starts only within the limit (see engine.py); the run waits for its result;
 3. ``finish``: success, ``filtered`` (a filter block said no), or failed, which also
    enqueues the ``workflow.failed`` webhook in the same transaction.
 """
@@ -137,6 +140,32 @@ def _failure_message(error: BaseException) -> str:
     return f"Internal error ({type(error).__name__})"
 
 
+async def _run_block(
+    raw_job: dict[str, Any], plan: dict[str, Any], block: dict[str, Any], scope: dict[str, Any]
+) -> Any:
+    queue = None
+    if block.get("type") == blocks.APP_ACTION:
+        queue = engine.context().app_queues.get(block.get("app") or plan["app"])
+    if queue is None:
+        return await DBOS.run_step_async(
+            _block_step_options(block), blocks.run_block, raw_job, plan, block, scope
+        )
+    call_id = f"{raw_job['execution_id']}:{block.get('id')}"
+    with SetWorkflowID(call_id), SetEnqueueOptions(queue_partition_key=plan["credentialId"]):
+        handle = await queue.enqueue_async(call_app, raw_job, plan, block, scope)
+    return await handle.get_result()
+
+
+@DBOS.workflow(name="install_service.call_app")
+async def call_app(
+    raw_job: dict[str, Any], plan: dict[str, Any], block: dict[str, Any], scope: dict[str, Any]
+) -> Any:
+    """One app action of an execution, started by DBOS within the app's rate limit."""
+    return await DBOS.run_step_async(
+        _block_step_options(block), blocks.run_block, raw_job, plan, block, scope
+    )
+
+
 @DBOS.workflow(name="install_service.run_execution")
 async def run_execution(raw_job: dict[str, Any]) -> str:
     """Run one execution to its end; returns its final status."""
@@ -152,9 +181,7 @@ async def run_execution(raw_job: dict[str, Any]) -> str:
     }
     for block in plan["blocks"][1:]:
         try:
-            result = await DBOS.run_step_async(
-                _block_step_options(block), blocks.run_block, raw_job, plan, block, scope
-            )
+            result = await _run_block(raw_job, plan, block, scope)
         except Filtered:
             await DBOS.run_step_async(
                 {"name": "finish"}, records.finish_execution, job.execution_id, "filtered"

@@ -13,7 +13,7 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
-from tests.support.processes import ServiceProcess, free_port, service_env
+from tests.support.processes import ServiceProcess, free_port, server_logs, service_env
 from tests.support.runtime import EVENT, install_over_http
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -77,3 +77,4 @@ async def test_a_run_killed_while_bigcommerce_hangs_completes_after_restart(
     assert execution["executionId"] == execution_id
     assert execution["status"] == "success", execution
     assert bigcommerce.order(STORE_HASH, 101)["status_id"] == 10  # DELIVERED -> Completed
+    assert ACCESS_TOKEN not in server_logs(tmp_path)

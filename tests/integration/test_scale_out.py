@@ -14,7 +14,13 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import rows
 from tests.support.fake_bigcommerce import FakeBigCommerce, is_orders_call
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
-from tests.support.processes import ServiceProcess, free_port, service_env, start_worker
+from tests.support.processes import (
+    ServiceProcess,
+    free_port,
+    server_logs,
+    service_env,
+    start_worker,
+)
 from tests.support.runtime import EVENT, install_over_http
 
 EVENTS = 200
@@ -97,3 +103,4 @@ async def test_two_workers_run_200_events_exactly_once(
     assert len(puts) == EVENTS and len({r.path for r in puts}) == EVENTS  # each once
     ran = {r["executor_id"]: r["n"] for r in executors}
     assert set(ran) == {"w1", "w2"} and sum(ran.values()) == EVENTS, ran
+    assert ACCESS_TOKEN not in server_logs(tmp_path)

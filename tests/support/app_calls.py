@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from install_service.catalog.app_actions import ActionRateLimiter, call_action
+from install_service.catalog.app_actions import call_action
 from install_service.catalog.app_definitions import load_apps
 
 STORE_HASH = "abc123"
@@ -21,10 +21,8 @@ async def run(
     *,
     token: str = TOKEN,
     timeout_s: float = 5.0,
-    limiter: ActionRateLimiter | None = None,
-    credential_key: str = "cred-1",
 ) -> Any:
-    """``call_action`` for BigCommerce, with a fresh limiter unless one is given."""
+    """``call_action`` for BigCommerce with the test credential."""
     return await call_action(
         load_apps()["bigcommerce"],
         action,
@@ -33,6 +31,4 @@ async def run(
         api_base_override=api_base,
         client=http,
         timeout_s=timeout_s,
-        credential_key=credential_key,
-        limiter=limiter or ActionRateLimiter(),
     )

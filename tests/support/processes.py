@@ -112,3 +112,8 @@ def start_worker(env: Mapping[str, str], log_path: Path) -> subprocess.Popen[byt
         return subprocess.Popen(
             [str(CLI), "worker"], env=dict(env), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
         )
+
+
+def server_logs(folder: Path) -> str:
+    """Everything the servers and workers of a test wrote (``*.log`` in ``folder``)."""
+    return "\n".join(p.read_text(errors="replace") for p in sorted(folder.glob("*.log")))

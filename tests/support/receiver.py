@@ -15,6 +15,7 @@ class ReceivedRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    arrived_at: float = field(default_factory=time.monotonic)  # seconds, monotonic clock
 
 
 @dataclass

@@ -87,6 +87,18 @@ def test_an_empty_api_base_is_ignored() -> None:
     assert settings.api_base_for("shopify") is None
 
 
+def test_an_app_rate_limit_is_calls_per_seconds() -> None:
+    settings = Settings.from_env({"INSTALL_SERVICE_BIGCOMMERCE_APP_RATE_LIMIT": "450/30"})
+
+    assert settings.app_rate_limits == {"bigcommerce": (450, 30.0)}
+
+
+@pytest.mark.parametrize("raw", ["450", "450/0", "0/30", "x/30", "450/1.5", "-1/30"])
+def test_an_unusable_app_rate_limit_is_refused(raw: str) -> None:
+    with pytest.raises(SettingsError, match="INSTALL_SERVICE_BIGCOMMERCE_APP_RATE_LIMIT"):
+        Settings.from_env({"INSTALL_SERVICE_BIGCOMMERCE_APP_RATE_LIMIT": raw})
+
+
 def test_resolved_defaults_to_a_sqlite_file_under_var_dir(tmp_path: Path) -> None:
     resolved = Settings(var_dir=tmp_path / "var").resolved()
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import pickle
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -14,7 +12,6 @@ import pytest
 from install_service.catalog import app_actions
 from install_service.catalog.app_actions import (
     ActionCall,
-    ActionRateLimiter,
     AppCallError,
     actions_for,
     app_action_names,
@@ -151,42 +148,6 @@ async def test_an_echoed_token_is_redacted(store: FakeBigCommerce, http: httpx.A
     assert error.__cause__ is None and error.__suppress_context__
 
 
-async def test_limiter_makes_the_call_past_the_limit_wait(
-    store: FakeBigCommerce, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bigcommerce_module, "RATE_LIMIT", (3, 1.0))
-    limiter = ActionRateLimiter()
-    started = time.monotonic()
-    calls = [
-        asyncio.create_task(
-            run(http, store.api_base, "get order", {"orderId": 101}, limiter=limiter)
-        )
-        for _ in range(4)
-    ]
-    await asyncio.gather(*calls[:3])  # the first three go straight through
-    assert len(store.orders_calls()) == 3 and not calls[3].done()
-
-    # Another credential has its own window: it passes while the fourth call still waits.
-    other = await run(
-        http, store.api_base, "get order", {"orderId": 101}, limiter=limiter, credential_key="b"
-    )
-    assert other["id"] == 101 and not calls[3].done()
-
-    await calls[3]
-    assert (
-        time.monotonic() - started >= 0.9
-    )  # it waited for the window (limits counts in time.time)
-    assert len(store.orders_calls()) == 5
-
-
-async def test_limiter_waits_rather_than_fails() -> None:
-    limiter = ActionRateLimiter()
-    started = time.monotonic()
-    for _ in range(3):
-        await limiter.acquire("k", (2, 1.0))
-    assert time.monotonic() - started >= 0.9
-
-
 def test_a_fractional_window_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bigcommerce_module, "RATE_LIMIT", (3, 0.5))
     with pytest.raises(app_actions.ConnectorDefinitionError):
@@ -204,8 +165,6 @@ async def test_without_an_override_the_definition_api_base_is_used(
         {"storeHash": STORE_HASH, "accessToken": TOKEN},
         api_base_override=None,
         client=http,
-        credential_key="cred-1",
-        limiter=ActionRateLimiter(),
     )
     assert order["id"] == 101
     assert store.wait_for_orders_call(1).path == f"/stores/{STORE_HASH}/v2/orders/101"
