@@ -18,10 +18,11 @@ back as a transient error with ``retry_after_s``, which the runtime's retry hono
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -213,9 +214,17 @@ async def call_action(
         timeout_s=timeout_s,
     )
     secrets = [str(credential.get(f.name) or "") for f in app.fields if f.secret]
+    async with app_errors(app, secrets, timeout_s):
+        return await found(call)
+
+
+@contextlib.asynccontextmanager
+async def app_errors(app: App, secrets: list[str], timeout_s: float) -> AsyncIterator[None]:
+    """Bound the body to ``timeout_s`` and turn what a call to ``app`` raises into an
+    AppCallError, as :func:`call_action` documents; ``secrets`` are redacted from messages."""
     try:
         async with asyncio.timeout(timeout_s):
-            return await found(call)
+            yield
     except AppCallError as exc:
         raise AppCallError(
             redact(exc.message, secrets), exc.transient, exc.retry_after_s, exc.status_code

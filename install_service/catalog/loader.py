@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.catalog.app_actions import app_action_names
 from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.app_triggers import app_trigger_names
 from install_service.catalog.schemas import CatalogFile, IntegrationSpec, VersionSpec
 from install_service.catalog.versions import newest_released
 from install_service.db.models import Integration, Workflow, WorkflowVersion
@@ -76,7 +77,11 @@ def parse_catalog(text: str, source: str = "<catalog>") -> CatalogFile:
                     f"{source}: workflow {workflow.key!r} has duplicate or invalid version numbers"
                 )
             for definition in workflow.definitions():
-                if problems := check_blocks(definition.blocks, app_actions=app_action_names()):
+                if problems := check_blocks(
+                    definition.blocks,
+                    app_actions=app_action_names(),
+                    app_triggers=app_trigger_names(),
+                ):
                     where = f"workflow {workflow.key!r}" + (
                         f" version {definition.version}" if definition.version else ""
                     )

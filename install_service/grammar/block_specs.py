@@ -7,7 +7,7 @@ and only the first, is a trigger. Per type:
 | type | keys |
 |---|---|
 | ``customEvent`` (trigger) | ``event`` (text), ``schema`` (``grammar.event_schema``) |
-| ``appTrigger`` (trigger) | ``app``, ``event`` |
+| ``appTrigger`` (trigger) | ``app``, ``event`` (one of the app's triggers) |
 | ``appAction`` | ``app``, ``action`` (one the app has), ``mapping`` |
 | ``streamData`` | ``config.url`` (http or https), optional ``mapping`` |
 | ``dataMapping`` | ``mapping`` |
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,16 +33,31 @@ from install_service.grammar.expressions import ExpressionError, check_expressio
 TRIGGERS = ("customEvent", "appTrigger")
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-Check = Callable[[Mapping[str, Any], Mapping[str, Collection[str]]], list[str]]
+
+@dataclass(frozen=True, slots=True)
+class _AppNames:
+    actions: Mapping[str, Collection[str]]
+    triggers: Mapping[str, Collection[str]] | None
 
 
-def check_blocks(blocks: Any, *, app_actions: Mapping[str, Collection[str]]) -> list[str]:
+Check = Callable[[Mapping[str, Any], _AppNames], list[str]]
+
+
+def check_blocks(
+    blocks: Any,
+    *,
+    app_actions: Mapping[str, Collection[str]],
+    app_triggers: Mapping[str, Collection[str]] | None = None,
+) -> list[str]:
     """Every problem with a version's ``blocks`` (a list of block objects), each naming its
     block (``block "update-order-status": unknown action ...``, or ``block 2`` when the
     block has no usable id). An empty list means the blocks are fine.
 
-    ``app_actions`` maps an app key to the names of its actions (for ``appAction``).
+    ``app_actions`` maps an app key to the names of its actions (for ``appAction``);
+    ``app_triggers`` to the names of its triggers (an ``appTrigger``'s ``event``, exact),
+    which are not checked when it is None.
     """
+    apps = _AppNames(app_actions, app_triggers)
     if not isinstance(blocks, list):
         return ["blocks must be a list of blocks"]
     problems: list[str] = []
@@ -56,13 +72,11 @@ def check_blocks(blocks: Any, *, app_actions: Mapping[str, Collection[str]]) -> 
             if block_id in seen:
                 problems.append(f"{label}: the id is used by another block")
             seen.add(block_id)
-        problems += [f"{label}: {p}" for p in _check_block(block, position, app_actions)]
+        problems += [f"{label}: {p}" for p in _check_block(block, position, apps)]
     return problems
 
 
-def _check_block(
-    block: Mapping[str, Any], position: int, app_actions: Mapping[str, Collection[str]]
-) -> list[str]:
+def _check_block(block: Mapping[str, Any], position: int, apps: _AppNames) -> list[str]:
     problems = [
         f"{key} must be non-empty text" for key in ("id", "name") if not _text(block.get(key))
     ]
@@ -77,10 +91,10 @@ def _check_block(
         problems.append(f"the {kind} trigger can only be the first block")
     if "config" in block and not isinstance(block["config"], Mapping):
         problems.append("config must be an object")
-    return problems + check(block, app_actions)
+    return problems + check(block, apps)
 
 
-def _custom_event(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> list[str]:
+def _custom_event(block: Mapping[str, Any], _: _AppNames) -> list[str]:
     problems = _required_text(block, "event")
     if "schema" not in block:
         return [*problems, "missing schema (a mapping of field name to type; {} for none)"]
@@ -91,15 +105,24 @@ def _custom_event(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) ->
     return problems
 
 
-def _app_trigger(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> list[str]:
-    return _required_text(block, "app", "event")
+def _app_trigger(block: Mapping[str, Any], apps: _AppNames) -> list[str]:
+    problems = _required_text(block, "app", "event")
+    app, event = block.get("app"), block.get("event")
+    if not problems and apps.triggers is not None:
+        known = apps.triggers.get(app)
+        if not known:
+            problems.append(f"app {app} has no triggers")
+        elif event not in known:
+            listed = ", ".join(sorted(known))
+            problems.append(f'unknown event "{event}" for {app} (known: {listed})')
+    return problems
 
 
-def _app_action(block: Mapping[str, Any], app_actions: Mapping[str, Collection[str]]) -> list[str]:
+def _app_action(block: Mapping[str, Any], apps: _AppNames) -> list[str]:
     problems = _required_text(block, "app", "action")
     app, action = block.get("app"), block.get("action")
     if not problems:
-        known = app_actions.get(app)
+        known = apps.actions.get(app)
         if not known:
             problems.append(f"app {app} has no actions")
         elif action not in known:
@@ -108,7 +131,7 @@ def _app_action(block: Mapping[str, Any], app_actions: Mapping[str, Collection[s
     return problems + _mapping(block, required=True)
 
 
-def _stream_data(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> list[str]:
+def _stream_data(block: Mapping[str, Any], _: _AppNames) -> list[str]:
     url = _config(block).get("url")
     parts = urlsplit(url) if isinstance(url, str) else None
     problems = []
@@ -117,19 +140,19 @@ def _stream_data(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> 
     return problems + _mapping(block, required=False)
 
 
-def _data_mapping(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> list[str]:
+def _data_mapping(block: Mapping[str, Any], _: _AppNames) -> list[str]:
     return _mapping(block, required=True)
 
 
-def _math(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> list[str]:
+def _math(block: Mapping[str, Any], _: _AppNames) -> list[str]:
     return _expression(block, "expression")
 
 
-def _filter(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> list[str]:
+def _filter(block: Mapping[str, Any], _: _AppNames) -> list[str]:
     return _expression(block, "condition")
 
 
-def _sql_destination(block: Mapping[str, Any], _: Mapping[str, Collection[str]]) -> list[str]:
+def _sql_destination(block: Mapping[str, Any], _: _AppNames) -> list[str]:
     problems = []
     table = block.get("table")
     if not isinstance(table, str) or not _TABLE.fullmatch(table):

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
 from install_service.catalog.app_actions import app_action_names
+from install_service.catalog.app_triggers import app_trigger_names
 from install_service.catalog.versions import input_changes
 from install_service.db.models import (
     EndUser,
@@ -177,7 +178,9 @@ async def release(session: AsyncSession, version: WorkflowVersion) -> Release:
 def require_valid_blocks(blocks: list[dict[str, Any]]) -> None:
     """Raises InvalidInput ``invalid_blocks`` (422) listing every problem ``check_blocks``
     finds (``grammar.block_specs``)."""
-    if problems := check_blocks(blocks, app_actions=app_action_names()):
+    if problems := check_blocks(
+        blocks, app_actions=app_action_names(), app_triggers=app_trigger_names()
+    ):
         raise InvalidInput(
             "The blocks are not valid: " + "; ".join(problems), code=error_codes.INVALID_BLOCKS
         )
