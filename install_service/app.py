@@ -23,7 +23,6 @@ from litestar.template import TemplateConfig
 from sqlalchemy.exc import NoResultFound
 
 from install_service.apps.controllers import AppsController
-from install_service.catalog.controllers import IntegrationsController
 from install_service.credentials.controllers import (
     CredentialRequirementsController,
     CredentialsController,
@@ -45,6 +44,7 @@ from install_service.http.headers import security_headers
 from install_service.http.json_body import check_json_body
 from install_service.http.query import DropEmptyQueryValues
 from install_service.installs.controllers import ModalController
+from install_service.integrations.controllers import IntegrationsController
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
 from install_service.openapi import document_errors, openapi_config
@@ -64,6 +64,8 @@ from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import PROJECT_ROOT, Settings
+from install_service.triggers import sync as triggers_sync
+from install_service.triggers.controllers import TriggerCallbackController
 from install_service.users.controllers import UsersController
 from install_service.webhooks.controllers import WebhooksController
 from install_service.webhooks.worker import DeliveryWorker
@@ -130,6 +132,7 @@ async def background(
         await engine.start(settings, session_maker, services.keys, services.cipher, client)
         await retention.schedule(settings)
         await recovery.enqueue_orphans()
+        await triggers_sync.request_unfinished()
         try:
             yield client
         finally:
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ModalController,
         HostedInstallController,
         PublicKeysController,
+        TriggerCallbackController,
         create_static_files_router(
             path="/static", directories=[PACKAGE_DIR / "static", HTMX_DIST], include_in_schema=False
         ),

@@ -70,6 +70,12 @@ UNKNOWN_EVENT = "unknown_event"
 INVALID_EVENT_DATA = "invalid_event_data"
 EXECUTION_NOT_FOUND = "execution_not_found"
 
+# App triggers (callbacks)
+SUBSCRIPTION_NOT_FOUND = "subscription_not_found"
+HOOK_SECRET_MISSING = "hook_secret_missing"
+HOOK_SECRET_INVALID = "hook_secret_invalid"
+INVALID_CALLBACK = "invalid_callback"
+
 # Webhooks
 DELIVERY_NOT_FOUND = "delivery_not_found"
 UNSAFE_WEBHOOK_URL = "unsafe_webhook_url"

@@ -42,6 +42,7 @@ from install_service.installs.updates import plan_update
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
+from install_service.triggers import subscriptions, sync
 from install_service.webhooks.outbox import INSTALLATION_COMPLETED, enqueue
 
 
@@ -187,8 +188,8 @@ async def install(
     *,
     before_commit: BeforeCommit | None = None,
 ) -> InstallResult:
-    """Store the credential, the installation (or its update) and the webhook outbox row in
-    one transaction. A concurrent duplicate gets the winner's installation back with
+    """Store the credential, the installation (or its update), the webhook outbox row and the
+    app-trigger subscriptions it needs in one transaction, then have those registered. A concurrent duplicate gets the winner's installation back with
     ``created=False`` and sends no second webhook. An update plan that asks no credentials
     keeps the installation's credential; ``configuration`` is merged over the
     installation's.
@@ -198,6 +199,7 @@ async def install(
     try:
         async with write_transaction(session):
             installation = _stage_installation(session, plan, credentials, configuration, cipher)
+            hook_changes = await subscriptions.stage(session, installation, installation.workflows)
             if before_commit is not None:
                 await before_commit(session)
     except IntegrityError:
@@ -222,6 +224,7 @@ async def install(
         if winner is None:
             raise
         return InstallResult(winner, plan.workflow_ids, created=False)
+    await sync.request(hook_changes)  # register app triggers' hooks, durably, in the background
     return InstallResult(installation, plan.workflow_ids, created=True)
 
 
@@ -263,10 +266,12 @@ def _stage_installation(
                     workflow_id=item.version.workflow_id,
                     version_id=item.version.id,
                     version=item.version.version,
+                    workflow_version=item.version,
                 )
             )
         else:
             copy.version_id, copy.version, copy.active = item.version.id, item.version.version, True
+            copy.workflow_version = item.version
     enqueue(
         session,
         plan.isv,

@@ -15,11 +15,13 @@ local variables only: it is never a step input or output, nor in a message or lo
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
 from install_service.catalog.app_actions import call_action
 from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.app_triggers import CallbackRejected, call_hook_operation, trigger_app
 from install_service.db.models import Credential
 from install_service.grammar.expressions import (
     ExpressionError,
@@ -32,6 +34,7 @@ from install_service.runtime.sql_destination import insert_row
 from install_service.runtime.stream_data import post_signed
 
 APP_ACTION = "appAction"
+APP_TRIGGER = "appTrigger"
 
 
 class BlockFailed(Exception):
@@ -96,7 +99,7 @@ async def _app_action(
         raise BlockFailed(f"Unknown app {app_key!r}")
     ctx = engine.context()
     credential_id = plan["credentialId"]
-    values = await _credential_values(credential_id)
+    values = await credential_values(credential_id)
     try:
         return await call_action(
             app,
@@ -111,7 +114,34 @@ async def _app_action(
         del values
 
 
-async def _credential_values(credential_id: str) -> dict[str, str]:
+async def _app_trigger(
+    raw_job: dict[str, Any], plan: dict[str, Any], block: dict[str, Any], scope: dict[str, Any]
+) -> Any:
+    """Fetch what the app's callback (the run's trigger data) is about, e.g. the order."""
+    app_key = block.get("app") or plan["app"]
+    app, hooks = load_apps().get(app_key), trigger_app(app_key)
+    if app is None or hooks is None:
+        raise BlockFailed(f"App {app_key!r} has no triggers")
+    try:
+        callback = hooks.parse_callback(json.dumps(raw_job["trigger"]).encode())
+    except CallbackRejected as exc:
+        raise BlockFailed(exc.message) from None
+    ctx = engine.context()
+    values = await credential_values(plan["credentialId"])
+    try:
+        return await call_hook_operation(
+            app,
+            values,
+            lambda call: hooks.fetch_trigger_data(call, callback),
+            api_base_override=ctx.settings.api_base_for(app.key),
+            client=ctx.client,
+            timeout_s=ctx.settings.app_call_timeout_s,
+        )
+    finally:
+        del values
+
+
+async def credential_values(credential_id: str) -> dict[str, str]:
     """The credential's fields, secrets decrypted (for the calling step only)."""
     ctx = engine.context()
     async with ctx.session_maker() as session:
@@ -133,10 +163,23 @@ async def _stream_data(
 ) -> Any:
     url = str((block.get("config") or {}).get("url") or "")
     mapping = block.get("mapping")
-    body = await render(mapping, scope) if mapping else {"event": scope["event"], **scope}
+    body = await render(mapping, scope) if mapping else default_stream_body(raw_job, scope)
     message_id = f"msg_{raw_job['execution_id'].replace('-', '')}_{block.get('id')}"
     status = await post_signed(url, body, raw_job["isv_id"], message_id)
     return {"status": status}
+
+
+def default_stream_body(raw_job: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    """What Stream Data sends without a mapping: ``{"workflowId", "executionId", "userId",
+    "data"}``, ``data`` being the trigger's data (the event's, or the app's record such as
+    the BigCommerce order), and ``blocks``, the outputs so far."""
+    return {
+        "workflowId": raw_job["workflow_id"],
+        "executionId": raw_job["execution_id"],
+        "userId": raw_job["user_id"],
+        "data": scope["trigger"],
+        "blocks": scope["blocks"],
+    }
 
 
 async def _data_mapping(
@@ -167,6 +210,7 @@ async def _sql_destination(
 
 
 _BLOCKS = {
+    APP_TRIGGER: _app_trigger,
     APP_ACTION: _app_action,
     "streamData": _stream_data,
     "dataMapping": _data_mapping,

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
 
 from install_service.db.models import (
     EndUser,
@@ -104,6 +105,32 @@ async def start_execution(raw_job: dict[str, Any]) -> dict[str, Any] | None:
             "app": installation.integration.app,
             "credentialId": str(installation.credential_id),
         }
+
+
+def failed_start(
+    session: AsyncSession,
+    installation: Installation,
+    installed: InstalledWorkflow,
+    environment: str,
+) -> tuple[str, dict[str, Any]]:
+    """Add (in the caller's transaction) a running execution of ``installed`` that never
+    got its trigger, for :func:`fail_execution` to fail at its trigger block once
+    committed; returns (its id, that block)."""
+    version = installed.workflow_version
+    execution = Execution(
+        id=uuid7(),
+        isv_id=installation.isv_id,
+        environment=environment,
+        user_id=installation.user_id,
+        workflow_id=installed.workflow_id,
+        installed_workflow_id=installed.id,
+        version_id=installed.version_id,
+        event=version.blocks[0].get("event") if version.blocks else None,
+        status=RUNNING,
+        started_at=now(),
+    )
+    session.add(execution)
+    return str(execution.id), (version.blocks[0] if version.blocks else {"id": "trigger"})
 
 
 async def record_block(execution_id: str, entry: dict[str, Any], *, app_action: bool) -> None:

@@ -119,9 +119,14 @@ async def _should_retry(error: BaseException) -> bool:
 
 
 def _block_step_options(block: dict[str, Any]) -> StepOptions:
+    return retry_options(f"block:{block.get('id')}")
+
+
+def retry_options(name: str) -> StepOptions:
+    """A step retried on transient app failures with the runtime's backoff (see above)."""
     settings = engine.context().settings
     return {
-        "name": f"block:{block.get('id')}",
+        "name": name,
         "retries_allowed": True,
         "max_attempts": settings.step_max_attempts,
         "interval_seconds": settings.step_retry_interval_s,
@@ -130,11 +135,11 @@ def _block_step_options(block: dict[str, Any]) -> StepOptions:
     }
 
 
-def _failure_message(error: BaseException) -> str:
+def failure_message(error: BaseException) -> str:
     """A readable reason for the execution's error (never a secret: see blocks.py)."""
     if isinstance(error, DBOSMaxStepRetriesExceeded) and error.errors:
         last = error.errors[-1]
-        return f"{_failure_message(last)} (gave up after {len(error.errors)} attempts)"
+        return f"{failure_message(last)} (gave up after {len(error.errors)} attempts)"
     if isinstance(error, AppCallError | BlockFailed):
         return error.message
     return f"Internal error ({type(error).__name__})"
@@ -144,7 +149,7 @@ async def _run_block(
     raw_job: dict[str, Any], plan: dict[str, Any], block: dict[str, Any], scope: dict[str, Any]
 ) -> Any:
     queue = None
-    if block.get("type") == blocks.APP_ACTION:
+    if block.get("type") in (blocks.APP_ACTION, blocks.APP_TRIGGER):
         queue = engine.context().app_queues.get(block.get("app") or plan["app"])
     if queue is None:
         return await DBOS.run_step_async(
@@ -179,7 +184,10 @@ async def run_execution(raw_job: dict[str, Any]) -> str:
         "blocks": {},
         "user": plan["user"],
     }
-    for block in plan["blocks"][1:]:
+    first = 1
+    if plan["blocks"] and plan["blocks"][0].get("type") == blocks.APP_TRIGGER:
+        first = 0  # the trigger block fetches the app's record; it becomes the trigger data
+    for index, block in enumerate(plan["blocks"][first:], start=first):
         try:
             result = await _run_block(raw_job, plan, block, scope)
         except Filtered:
@@ -193,10 +201,12 @@ async def run_execution(raw_job: dict[str, Any]) -> str:
                 records.fail_execution,
                 job.execution_id,
                 block,
-                _failure_message(error),
+                failure_message(error),
             )
             return "failed"
         scope["blocks"][block["id"]] = result
+        if index == 0:
+            scope["event"] = scope["trigger"] = result
     await DBOS.run_step_async(
         {"name": "finish"}, records.finish_execution, job.execution_id, "success"
     )

@@ -20,6 +20,7 @@ from install_service.errors import Conflict, NotFound
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.security.user_tokens import UserTokens
+from install_service.triggers import subscriptions, sync
 from install_service.users.pagination import decode_cursor, encode_cursor
 
 
@@ -216,7 +217,9 @@ async def delete_user(session: AsyncSession, ctx: IsvContext, user_ref: str) -> 
     """
     async with write_transaction(session):
         user = await get_user(session, ctx, user_ref)
+        hook_changes = await subscriptions.stage_user_removal(session, user.id)
         await session.execute(delete(EndUser).where(EndUser.id == user.id))
+    await sync.request(hook_changes)  # their app-trigger hooks are deleted from the apps
 
 
 async def mint_token(

@@ -25,6 +25,7 @@ from install_service.db.models import (
 )
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput, NotFound
+from install_service.triggers import subscriptions, sync
 from install_service.workflows.schemas import WorkflowListing
 
 
@@ -130,7 +131,8 @@ async def deactivate_all(session: AsyncSession, user: EndUser) -> int:
 
 async def uninstall(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str) -> None:
     """Remove ``user``'s copy of a workflow; the installation goes with its last workflow
-    (the credential stays: it belongs to the user, not the installation).
+    (the credential stays: it belongs to the user, not the installation). App-trigger hooks
+    no remaining workflow of the installation uses are deleted from the app.
 
     Raises:
         NotFound: ``workflow_not_found``; ``workflow_not_installed``.
@@ -140,8 +142,10 @@ async def uninstall(session: AsyncSession, isv_id: UUID, user: EndUser, workflow
         copy = await installed_copy(session, user, workflow)
         installation = await session.get_one(Installation, copy.installation_id)
         installation.workflows.remove(copy)  # delete-orphan
+        hook_changes = await subscriptions.stage(session, installation, installation.workflows)
         if not installation.workflows:
             await session.delete(installation)
+    await sync.request(hook_changes)  # delete hooks no workflow of the installation needs
 
 
 async def upgrade(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str) -> int:
@@ -170,4 +174,7 @@ async def upgrade(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_r
                 code=error_codes.UPGRADE_NEEDS_INPUT,
             )
         copy.version_id, copy.version, copy.workflow_version = target.id, target.version, target
+        installation = await session.get_one(Installation, copy.installation_id)
+        hook_changes = await subscriptions.stage(session, installation, installation.workflows)
+    await sync.request(hook_changes)  # the new version may trigger on another app event
     return copy.version

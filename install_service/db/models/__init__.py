@@ -5,6 +5,7 @@ from install_service.db.models.executions import EventReceipt, Execution
 from install_service.db.models.installs import Credential, Installation, InstalledWorkflow
 from install_service.db.models.links import InstallLink
 from install_service.db.models.tenants import ApiKey, EndUser, Isv
+from install_service.db.models.triggers import HookReceipt, HookSubscription
 from install_service.db.models.webhooks import WebhookAttempt, WebhookDelivery
 
 __all__ = (
@@ -13,6 +14,8 @@ __all__ = (
     "EndUser",
     "EventReceipt",
     "Execution",
+    "HookReceipt",
+    "HookSubscription",
     "InstallLink",
     "Installation",
     "InstalledWorkflow",

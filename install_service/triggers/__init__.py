@@ -1,0 +1,1 @@
+"""App triggers: webhook subscriptions in end users' apps, and their callbacks."""

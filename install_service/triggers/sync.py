@@ -1,0 +1,210 @@
+"""Carry out a subscription's staged state in the app: register or delete its hook, durably.
+
+:func:`request` starts one DBOS workflow per change (workflow id
+``hook:<subscriptionId>:<generation>``, so asking twice starts it once). Its steps:
+
+- ``pending`` → ``register``: with the installation's credential (decrypted in the step),
+  delete any hook of ours left at that destination by an earlier attempt, create the hook
+  with a fresh random secret, then record the hook id and seal the secret together with
+  the credential values (so the hook can be deleted after the credential is gone);
+- ``deleting`` → ``unregister``: delete the hook with the sealed credential values, then
+  the row.
+
+Transient app failures (an outage, 429, 5xx) are retried by DBOS with the runtime's backoff
+(``step_max_attempts``, ``step_retry_interval_s``, doubling). Registering that still fails
+marks the subscription ``failed`` and records a failed execution of every workflow waiting
+on it, so the failure shows in the workflow's errors and reaches the ISV's error webhook;
+``install-service triggers reconcile`` (and its daily run) tries again. Nothing of the
+credential or the secret is a step input or output.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from uuid import UUID
+
+from dbos import DBOS, SetWorkflowID
+from sqlalchemy import select
+
+from install_service.catalog.app_definitions import load_apps
+from install_service.catalog.app_triggers import call_hook_operation, trigger_app
+from install_service.db.models import HookSubscription, Installation
+from install_service.db.models.triggers import ACTIVE, DELETING, FAILED, PENDING
+from install_service.db.transactions import write_transaction
+from install_service.runtime import engine, records
+from install_service.runtime.blocks import credential_values
+from install_service.runtime.runner import failure_message, retry_options
+from install_service.triggers.subscriptions import SyncRequest, trigger_scope
+
+CALLBACK_PATH = "/triggers/{app}/{subscription_id}"
+_SECRET_FIELD = "_hookSecret"  # noqa: S105 (the name of a sealed field, not a secret)
+
+
+def destination(app: str, subscription_id: str) -> str:
+    """The callback URL the app is given: ``{PUBLIC_URL}/triggers/<app>/<subscriptionId>``."""
+    path = CALLBACK_PATH.format(app=app, subscription_id=subscription_id)
+    return engine.context().settings.public_url.rstrip("/") + path
+
+
+async def request(changes: list[SyncRequest]) -> None:
+    """Start the sync of each (subscription id, generation); call after the commit."""
+    for subscription_id, generation in changes:
+        with SetWorkflowID(f"hook:{subscription_id}:{generation}"):
+            await DBOS.start_workflow_async(sync_subscription, subscription_id, generation)
+
+
+async def request_unfinished() -> int:
+    """At start-up: request every subscription still ``pending`` or ``deleting`` (a process
+    may have died between a commit and its request); returns how many."""
+    async with engine.context().session_maker() as session:
+        rows = (
+            await session.execute(
+                select(HookSubscription.id, HookSubscription.generation).where(
+                    HookSubscription.status.in_([PENDING, DELETING])
+                )
+            )
+        ).all()
+    await request([(str(row.id), row.generation) for row in rows])
+    return len(rows)
+
+
+@DBOS.workflow(name="install_service.sync_subscription")
+async def sync_subscription(subscription_id: str, generation: int) -> str:
+    """Register or delete one subscription's hook; returns its state afterwards."""
+    state = await DBOS.run_step_async({"name": "read"}, _state, subscription_id, generation)
+    options = retry_options(f"hook:{state}")
+    try:
+        if state == PENDING:
+            await DBOS.run_step_async(options, _register, subscription_id, generation)
+            return ACTIVE
+        if state == DELETING:
+            await DBOS.run_step_async(options, _unregister, subscription_id, generation)
+            return "deleted"
+    except Exception as error:  # gave up: recorded, and retried by reconcile
+        message = failure_message(error)
+        await DBOS.run_step_async(
+            {"name": "give_up"}, _give_up, subscription_id, generation, message
+        )
+        return FAILED
+    return state  # stale (a newer change supersedes this one) or gone
+
+
+async def _state(subscription_id: str, generation: int) -> str:
+    async with engine.context().session_maker() as session:
+        row = await session.get(HookSubscription, UUID(subscription_id))
+    if row is None:
+        return "gone"
+    return row.status if row.generation == generation else "stale"
+
+
+async def _current(session: Any, subscription_id: str, generation: int, status: str) -> Any:
+    row = await session.get(HookSubscription, UUID(subscription_id))
+    if row is None or row.generation != generation or row.status != status:
+        return None
+    return row
+
+
+async def _register(subscription_id: str, generation: int) -> str | None:
+    ctx = engine.context()
+    async with ctx.session_maker() as session:
+        row = await _current(session, subscription_id, generation, PENDING)
+        installation = row and await session.get(Installation, row.installation_id)
+        if row is None or installation is None:
+            return None
+        app_key, scope = row.app, row.scope
+        credential_id = str(installation.credential_id)
+    credential = await credential_values(credential_id)
+    secret = secrets.token_urlsafe(32)
+    target = destination(app_key, subscription_id)
+    hooks = trigger_app(app_key)
+    app = load_apps()[app_key]
+
+    async def replace_hook(call: Any) -> Any:
+        for old in await hooks.list_hooks(call):
+            if old.destination == target:
+                await hooks.delete_hook(call, old.id)
+        return await hooks.create_hook(call, scope, target, secret)
+
+    hook = await call_hook_operation(
+        app,
+        credential,
+        replace_hook,
+        api_base_override=ctx.settings.api_base_for(app_key),
+        client=ctx.client,
+        timeout_s=ctx.settings.app_call_timeout_s,
+        secrets=[secret],
+    )
+    async with ctx.session_maker() as session, write_transaction(session):
+        row = await _current(session, subscription_id, generation, PENDING)
+        if row is None:  # superseded meanwhile: the newer sync cleans up
+            return None
+        row.key_id, row.sealed = ctx.cipher.seal({**credential, _SECRET_FIELD: secret}, **_aad(row))
+        row.hook_id, row.status, row.last_error = hook.id, ACTIVE, None
+    return hook.id
+
+
+async def _unregister(subscription_id: str, generation: int) -> None:
+    ctx = engine.context()
+    async with ctx.session_maker() as session:
+        row = await _current(session, subscription_id, generation, DELETING)
+        if row is None:
+            return
+        app_key, hook_id = row.app, row.hook_id
+        sealed = open_sealed(row) if row.sealed else None
+    if hook_id and sealed is not None:
+        credential = {k: v for k, v in sealed.items() if k != _SECRET_FIELD}
+        hooks = trigger_app(app_key)
+        await call_hook_operation(
+            load_apps()[app_key],
+            credential,
+            lambda call: hooks.delete_hook(call, hook_id),
+            api_base_override=ctx.settings.api_base_for(app_key),
+            client=ctx.client,
+            timeout_s=ctx.settings.app_call_timeout_s,
+            secrets=[sealed.get(_SECRET_FIELD, "")],
+        )
+    async with ctx.session_maker() as session, write_transaction(session):
+        if row := await _current(session, subscription_id, generation, DELETING):
+            await session.delete(row)
+
+
+def open_sealed(row: HookSubscription) -> dict[str, str]:
+    """The subscription's sealed values: the credential fields and the callback secret."""
+    return engine.context().cipher.open(row.key_id, row.sealed, **_aad(row))
+
+
+def callback_secret(row: HookSubscription) -> str:
+    """The secret the app must send back in its callbacks ("" before registration)."""
+    return open_sealed(row).get(_SECRET_FIELD, "") if row.sealed else ""
+
+
+def _aad(row: HookSubscription) -> dict[str, str]:
+    return {"isv_id": str(row.isv_id), "user_id": "hook", "credential_id": str(row.id)}
+
+
+async def _give_up(subscription_id: str, generation: int, message: str) -> None:
+    """Mark it failed; a failed registration also fails each waiting workflow's execution."""
+    async with engine.context().session_maker() as session, write_transaction(session):
+        row = await session.get(HookSubscription, UUID(subscription_id))
+        if row is None or row.generation != generation:
+            return
+        registering = row.status == PENDING
+        if registering:
+            row.status = FAILED
+        row.last_error = message[:2000]
+        installation = (
+            await session.get(Installation, row.installation_id) if row.installation_id else None
+        )
+        waiting = [
+            copy
+            for copy in (installation.workflows if installation and registering else [])
+            if (found := trigger_scope(copy.workflow_version.blocks)) and found[1] == row.scope
+        ]
+        failed = [
+            records.failed_start(session, installation, copy, row.environment) for copy in waiting
+        ]
+    for execution_id, block in failed:
+        await records.fail_execution(
+            execution_id, block, f"Could not subscribe to {row.app} {row.scope}: {message}"
+        )
