@@ -1,12 +1,14 @@
 """Demo pages: AcmeCo's integrations page (/demo) with its "Fulfillment Updated" sender,
-its webhook inbox, the BigCommerce sandbox store's page and the sandbox API itself."""
+its webhook inbox, the BigCommerce sandbox store's page (with "Create order") and the
+sandbox API itself."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+import httpx
 import msgspec
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import SerializationException
@@ -15,8 +17,15 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service.demo import callbacks
 from install_service.demo.runs import FULFILLMENT_STATUSES, OTHER_STATUS
-from install_service.demo.sandbox import SEED_ORDERS, SandboxError, SandboxStore
+from install_service.demo.sandbox import (
+    ORDER_CREATED,
+    SEED_ORDERS,
+    SandboxError,
+    SandboxStore,
+    V3Error,
+)
 from install_service.demo.services import (
     SANDBOX_PATH,
     SANDBOX_TOKEN,
@@ -111,10 +120,9 @@ class DemoController(Controller):
 
     @get("/store")
     async def store_page(self, request: Request) -> Template:
-        """The BigCommerce sandbox store's orders (what the workflow changes)."""
-        return Template(
-            "demo/store.html", context={"orders": _sandbox(request.app.state).listing()}
-        )
+        """The BigCommerce sandbox store's orders (what the workflows read and change) and
+        the webhooks installs registered in it."""
+        return Template("demo/store.html", context=_store_context(request.app.state))
 
     @get("/store/orders")
     async def store_orders(self, request: Request) -> Template:
@@ -122,6 +130,24 @@ class DemoController(Controller):
         return Template(
             "demo/_orders.html", context={"orders": _sandbox(request.app.state).listing()}
         )
+
+    @post("/store/orders", status_code=200)
+    async def create_order(self, request: HTMXRequest, http_client: httpx.AsyncClient) -> Template:
+        """The store page's "Create order": a new sandbox order, then BigCommerce's
+        ``store/order/created`` callback to each active hook (see ``demo.callbacks``); answers what happened (the
+        whole store page without HTMX)."""
+        sandbox = _sandbox(request.app.state)
+        created = await callbacks.create_order(sandbox, http_client)
+        if request.htmx:
+            context = {"created": created, "orders": sandbox.listing(), "oob_rows": True}
+            return Template("demo/_order_created.html", context=context)
+        context = _store_context(request.app.state) | {"created": created}
+        return Template("demo/store.html", context=context)
+
+    @get("/store/hooks")
+    async def store_hooks(self, request: Request) -> Template:
+        """The registered webhooks' list, which the store page polls every 2 s."""
+        return Template("demo/_hooks.html", context=_store_context(request.app.state))
 
     @post("/webhooks", status_code=200)
     async def receive_webhook(
@@ -143,28 +169,53 @@ class DemoController(Controller):
         }
 
     @get("/webhooks")
-    async def inbox(self, request: Request) -> Template:
+    async def inbox(self, request: HTMXRequest, seen: int | None = None) -> Template | Response:
+        """What the inbox received, newest first. The list polls this with ``seen``, the
+        count it shows: 204 (nothing to swap) while nothing new came, else the list only."""
+        inbox = _inbox(request.app.state)
+        if request.htmx and seen == inbox.count:
+            return Response(None, status_code=204)
         return Template(
-            "demo/webhooks.html", context={"received": list(_inbox(request.app.state).received)}
+            "demo/_webhooks.html" if request.htmx else "demo/webhooks.html",
+            context={"received": list(inbox.received), "count": inbox.count},
         )
+
+
+def _store_context(state: State) -> dict[str, Any]:
+    sandbox = _sandbox(state)
+    return {
+        "orders": sandbox.listing(),
+        "hooks": sorted(sandbox.hooks.values(), key=lambda hook: hook.id),
+        "order_created": ORDER_CREATED,
+        "created": None,
+    }
 
 
 def _v2_error(_: Request, exc: SandboxError) -> Response[Any]:
     return Response(exc.body(), status_code=exc.status)
 
 
-def _check_token(request: Request) -> None:
-    """Raises SandboxError (401, V2 shape) unless ``X-Auth-Token`` is the sandbox token."""
+def _check_token(request: Request, error: type[SandboxError] = SandboxError) -> None:
+    """Raises ``error`` (401; V2 shape by default) unless ``X-Auth-Token`` is the sandbox
+    token."""
     if request.headers.get("x-auth-token") != SANDBOX_TOKEN:
-        raise SandboxError(
+        raise error(
             401, f"The access token is not valid for this store (sandbox: use {SANDBOX_TOKEN})"
         )
 
 
+async def _json_body(request: Request) -> Any:
+    try:
+        return await request.json()
+    except SerializationException:  # not JSON (sent as another content type)
+        return None
+
+
 class SandboxController(Controller):
     """A stand-in for BigCommerce's store API, so the demo works offline: the connection
-    test's ``/v2/store`` and Orders v2 ``GET``/``PUT /v2/orders/{id}`` (see ``demo.sandbox``).
-    """
+    test's ``/v2/store``, Orders v2 ``GET``/``PUT /v2/orders/{id}`` and Webhooks v3
+    ``/v3/hooks`` (list, create) and ``/v3/hooks/{id}`` (get, update, delete); see
+    ``demo.sandbox``. The token is checked first (401), as BigCommerce does."""
 
     path = SANDBOX_PATH
     include_in_schema = False
@@ -182,28 +233,48 @@ class SandboxController(Controller):
         """``{"status_id": int}``: 400 for another status or body, 404 for an unknown order;
         the token is checked first (401), as BigCommerce does."""
         _check_token(request)
-        try:
-            body = await request.json()
-        except SerializationException:  # not JSON (sent as another content type)
-            body = None
-        return _sandbox(request.app.state).update(order_id, body).as_json()
+        return _sandbox(request.app.state).update(order_id, await _json_body(request)).as_json()
+
+    @get("/stores/{store_hash:str}/v3/hooks")
+    async def list_hooks(
+        self, request: Request, store_hash: str, page: int = 1, limit: int = 50
+    ) -> dict[str, Any]:
+        """``{"data": [hook...], "meta": {"pagination": ...}}``, the store's hooks by id."""
+        _check_token(request, V3Error)
+        hooks, pagination = _sandbox(request.app.state).hooks_page(store_hash, page, limit)
+        return {"data": [h.as_json() for h in hooks], "meta": {"pagination": pagination}}
+
+    @post("/stores/{store_hash:str}/v3/hooks", status_code=200)
+    async def create_hook(self, request: Request, store_hash: str) -> dict[str, Any]:
+        _check_token(request, V3Error)
+        hook = _sandbox(request.app.state).create_hook(store_hash, await _json_body(request))
+        return {"data": hook.as_json(), "meta": {}}
+
+    @get("/stores/{store_hash:str}/v3/hooks/{hook_id:str}")
+    async def get_hook(self, request: Request, store_hash: str, hook_id: str) -> dict[str, Any]:
+        _check_token(request, V3Error)
+        return {"data": _sandbox(request.app.state).hook(store_hash, hook_id).as_json(), "meta": {}}
+
+    @put("/stores/{store_hash:str}/v3/hooks/{hook_id:str}")
+    async def update_hook(self, request: Request, store_hash: str, hook_id: str) -> dict[str, Any]:
+        _check_token(request, V3Error)
+        sandbox = _sandbox(request.app.state)
+        hook = sandbox.update_hook(store_hash, hook_id, await _json_body(request))
+        return {"data": hook.as_json(), "meta": {}}
+
+    @delete("/stores/{store_hash:str}/v3/hooks/{hook_id:str}", status_code=200)
+    async def delete_hook(self, request: Request, store_hash: str, hook_id: str) -> dict[str, Any]:
+        """Answers the deleted hook, as BigCommerce does."""
+        _check_token(request, V3Error)
+        hook = _sandbox(request.app.state).delete_hook(store_hash, hook_id)
+        return {"data": hook.as_json(), "meta": {}}
 
     @get("/stores/{store_hash:str}/v2/store")
-    async def store(self, request: Request, store_hash: str) -> Response[Any]:
-        if request.headers.get("x-auth-token") != SANDBOX_TOKEN:
-            return Response(
-                {
-                    "status": 401,
-                    "title": f"The access token is not valid for this store (sandbox: use {SANDBOX_TOKEN})",
-                    "type": "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes",
-                },
-                status_code=401,
-            )
-        return Response(
-            {
-                "id": store_hash,
-                "name": "Sandbox Store",
-                "domain": f"{store_hash}.sandbox.invalid",
-                "plan_name": "Sandbox",
-            }
-        )
+    async def store(self, request: Request, store_hash: str) -> dict[str, Any]:
+        _check_token(request, V3Error)  # this endpoint refuses in the V3 shape
+        return {
+            "id": store_hash,
+            "name": "Sandbox Store",
+            "domain": f"{store_hash}.sandbox.invalid",
+            "plan_name": "Sandbox",
+        }

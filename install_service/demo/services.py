@@ -1,7 +1,8 @@
 """The demo: ISV "AcmeCo" with the Quick Start catalogue, a demo end user, a webhook inbox.
 
 Everything runs offline: BigCommerce calls go to the built-in sandbox
-(``demo.controllers.SandboxController``) and webhooks to ``/demo/webhooks`` on this server.
+(``demo.controllers.SandboxController``), and webhooks and Stream Data to the inbox,
+``/demo/webhooks`` on this server.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
+import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -21,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from install_service.catalog.loader import load_catalog, parse_catalog
-from install_service.catalog.schemas import IntegrationListing
+from install_service.catalog.schemas import CatalogFile, IntegrationListing
 from install_service.catalog.services import list_integrations
 from install_service.db.models import EndUser, Isv
 from install_service.db.models.tenants import DEVELOPMENT
@@ -40,6 +42,7 @@ DEMO_CATALOG = Path(__file__).with_name("acme-bigcommerce.yaml")
 if not DEMO_CATALOG.is_file():
     DEMO_CATALOG = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
 SANDBOX_PATH = "/demo/sandbox/bigcommerce"
+INBOX_PATH = "/demo/webhooks"  # AcmeCo's receiver: installation webhooks and Stream Data
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 (the offline sandbox's fixed demo token)
 
 
@@ -51,9 +54,10 @@ def demo_settings(settings: Settings) -> Settings:
 
 
 async def seed_demo(session: AsyncSession, settings: Settings) -> Isv:
-    """Create (or refresh) AcmeCo, its catalogue and its demo user, in one transaction;
-    idempotent."""
+    """Create (or refresh) AcmeCo, its catalogue (Stream Data pointed at the inbox, see
+    :func:`inbox_catalog`) and its demo user, in one transaction; idempotent."""
     catalog = parse_catalog(await anyio.Path(DEMO_CATALOG).read_text(), str(DEMO_CATALOG))
+    catalog = inbox_catalog(catalog, settings.public_url + INBOX_PATH)
     async with write_transaction(session):
         isv = await demo_isv(session)
         if isv is None:
@@ -62,10 +66,24 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> Isv:
             )
             isv = created.isv
         isv.allowed_origins = [settings.public_url]
-        isv.webhook_url = settings.public_url + "/demo/webhooks"
+        isv.webhook_url = settings.public_url + INBOX_PATH
         await load_catalog(session, catalog, isv.id)
         await _demo_user(session, isv)
     return isv
+
+
+def inbox_catalog(catalog: CatalogFile, inbox_url: str) -> CatalogFile:
+    """The catalogue with every Stream Data block's ``config.url`` set to ``inbox_url``:
+    the Quick Start streams to AcmeCo's own URL (acme.example.com), which the demo plays
+    with its inbox. ``catalog`` is left as it is."""
+    copy = msgspec.convert(msgspec.to_builtins(catalog), CatalogFile)
+    for integration in copy.integrations:
+        for workflow in integration.workflows:
+            for blocks in [workflow.blocks or [], *(v.blocks for v in workflow.versions)]:
+                for block in blocks:
+                    if block.get("type") == "streamData":
+                        block["config"] = {**(block.get("config") or {}), "url": inbox_url}
+    return copy
 
 
 async def demo_isv(session: AsyncSession) -> Isv | None:
@@ -175,12 +193,27 @@ class ReceivedWebhook:
     def payload(self) -> dict:
         return json.loads(self.body)
 
+    @property
+    def streamed_order(self) -> dict | None:
+        """The order a Stream Data webhook carries (``{"workflowId", "executionId",
+        "userId", "data": <BigCommerce order>, "blocks"}``); None for other webhooks."""
+        try:
+            payload = self.payload
+        except ValueError:
+            return None
+        if not isinstance(payload, dict) or "executionId" not in payload:
+            return None
+        data = payload.get("data")
+        return data if isinstance(data, dict) and "id" in data else None
+
 
 @dataclass(slots=True)
 class WebhookInbox:
-    """The demo ISV's receiver: verifies both signatures and keeps the last 50 webhooks."""
+    """The demo ISV's receiver: verifies both signatures and keeps the last 50 webhooks;
+    ``count`` is how many it received in all."""
 
     received: deque[ReceivedWebhook] = field(default_factory=lambda: deque(maxlen=50))
+    count: int = 0
 
     def receive(
         self, url: str, headers: dict[str, str], body: bytes, secret: str, public_key_pem: bytes
@@ -204,4 +237,5 @@ class WebhookInbox:
             datetime.now(UTC), headers, body.decode("utf-8", "replace"), standard_ok, alloy_ok
         )
         self.received.appendleft(item)
+        self.count += 1
         return item
