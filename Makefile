@@ -10,6 +10,7 @@ PYTHON ?= python3
 VENV := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+CALLBACK_BENCH_ARGS ?=
 # Parallel test processes (pytest-xdist): one per core; the e2e tests stay together on one
 # worker (their xdist_group), every other test gets its own database. JOBS=0: no workers.
 JOBS ?= auto
@@ -64,8 +65,10 @@ test-e2e: setup ## Run the browser tests only (screenshots in artifacts/)
 	@mkdir -p artifacts
 	$(PYTEST) e2e
 
-bench: setup ## Benchmark POST /run/event on SQLite and PostgreSQL (writes bench/results.md)
+# BENCH_ARGS go to bench/run_event.py, CALLBACK_BENCH_ARGS to bench/callback.py.
+bench: setup ## Benchmark POST /run/event and app callbacks on SQLite and PostgreSQL (writes bench/results.md)
 	scripts/with-postgres.sh env PYTHONPATH=$(CURDIR) $(VENV)/bin/python bench/run_event.py $(BENCH_ARGS)
+	scripts/with-postgres.sh env PYTHONPATH=$(CURDIR) $(VENV)/bin/python bench/callback.py $(CALLBACK_BENCH_ARGS)
 
 clean: ## Remove runtime state and test artifacts (var/, artifacts/)
 	rm -rf var artifacts

@@ -3,7 +3,7 @@
 Measures events/s accepted (N concurrent clients), request latency p50/p99, event → fake
 BigCommerce PUT latency p50/p99, and executions completed per second; on SQLite, and on
 PostgreSQL when ``INSTALL_SERVICE_TEST_POSTGRES_URL`` is set (``make bench`` runs this under
-scripts/with-postgres.sh). Writes bench/results.md. Not a test.
+scripts/with-postgres.sh). Writes its section of bench/results.md. Not a test.
 
     PYTHONPATH=. .venv/bin/python bench/run_event.py [--events 2000] [--clients 32] [--users 20]
 """
@@ -26,21 +26,17 @@ from bench.support import (
     FakeStore,
     database_url,
     execution_counts,
+    goal,
+    pct,
     set_up_users,
     start_service,
+    write_section,
 )
 
 EVENT = "Fulfillment Updated"
 RESULTS = Path(__file__).with_name("results.md")
 GOAL_EVENTS_S, GOAL_P99_MS, GOAL_CALL_P50_MS = 2000, 50.0, 100.0
 WARMUP_BASE = 10_000_000  # warm-up order ids, apart from the measured ones
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def send_events(
@@ -119,10 +115,6 @@ async def measure(backend: str, db_url: str, store: FakeStore, args, directory: 
     }
 
 
-def goal(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
 def table(results: list[dict], args, notes: list[str]) -> str:
     lines = [
         "# `make bench`: POST /2024-03/run/event",
@@ -182,7 +174,7 @@ async def main() -> None:
             results.append(result)
     text = table(results, args, notes)
     print(text)
-    args.out.write_text(text)
+    write_section(args.out, text)
 
 
 if __name__ == "__main__":

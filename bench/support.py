@@ -1,5 +1,6 @@
-"""Set-up for bench/run_event.py: the fake store, the server, an ISV with the example
-catalogue, and end users who installed it (through the modal's form POST)."""
+"""Set-up shared by bench/run_event.py and bench/callback.py: the fake store, the server,
+an ISV with a catalogue, end users who installed it (through the modal's form POST), and
+the report helpers (percentiles, goals, a section of bench/results.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -28,8 +30,42 @@ async def database_url(backend: str, directory: Path) -> str | None:
     return await create_postgres_database()
 
 
+def pct(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (nearest rank) of ``values``; NaN when there are none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def goal(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def write_section(path: Path, text: str) -> None:
+    """Put ``text`` (starting with a ``# `` heading) in ``path``, replacing the section of
+    that heading (up to the next ``# `` heading) or appending it; the other sections stay."""
+    heading = text.split("\n", 1)[0]
+    old = path.read_text() if path.exists() else ""
+    sections, current = [], []
+    for line in old.splitlines():
+        if line.startswith("# ") and current:
+            sections.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(line)
+    if current:
+        sections.append("\n".join(current).strip("\n"))
+    new = text.strip("\n")
+    kept = [new if s.split("\n", 1)[0] == heading else s for s in sections if s]
+    if new not in kept:
+        kept.append(new)
+    path.write_text("\n\n".join(kept) + "\n")
+
+
 class FakeStore:
-    """bench/fake_store.py in its own process; ``arrivals()`` {order id: monotonic time}."""
+    """bench/fake_store.py in its own process: the fake BigCommerce and the Stream Data
+    receiver (``inbox_url``). ``arrivals(kind)``: {order id: monotonic time} of the PUTs
+    (``"put"``) or the Stream Data posts (``"stream"``)."""
 
     def __init__(self, directory: Path) -> None:
         self.port, self.log = free_port(), directory / "store-arrivals.log"
@@ -45,19 +81,47 @@ class FakeStore:
     def api_base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def arrivals(self) -> dict[str, float]:
+    @property
+    def inbox_url(self) -> str:
+        return f"{self.api_base}/inbox/orders"
+
+    def arrivals(self, kind: str = "put") -> dict[str, float]:
         if not self.log.exists():
             return {}
-        pairs = (line.split() for line in self.log.read_text().splitlines() if line.strip())
-        return {order: float(t) for order, t in pairs}
+        rows = (line.split() for line in self.log.read_text().splitlines() if line.strip())
+        return {order: float(t) for k, order, t in rows if k == kind}
+
+    def hooks(self, store_hash: str = STORE_HASH) -> list[dict]:
+        """The store's hooks, with the headers each was created with (one page of 250)."""
+        url = f"{self.api_base}/stores/{store_hash}/v3/hooks?limit=250"
+        return httpx.get(url, timeout=10).json()["data"]
+
+    def wait_for_hooks(self, count: int, timeout_s: float = 60.0) -> list[dict]:
+        """Block until the store holds ``count`` hooks (the installs register them in the
+        background); returns them. Raises TimeoutError."""
+        deadline = time.monotonic() + timeout_s
+        while len(hooks := self.hooks()) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"expected {count} hooks, the store has {len(hooks)}")
+            time.sleep(0.2)
+        return hooks
 
     def stop(self) -> None:
         self._proc.terminate()
         self._proc.wait(timeout=10)
 
 
-def start_service(db_url: str, store: FakeStore, directory: Path) -> tuple[ServiceProcess, dict]:
-    port = free_port()
+def start_service(
+    db_url: str,
+    store: FakeStore,
+    directory: Path,
+    *,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> tuple[ServiceProcess, dict]:
+    """``install-service serve`` on ``port`` (a free one by default) with the bench's
+    settings, plus ``extra_env``; returns it once healthy, and its environment."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = service_env(
         {
@@ -68,18 +132,23 @@ def start_service(db_url: str, store: FakeStore, directory: Path) -> tuple[Servi
             "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": store.api_base,
             "INSTALL_SERVICE_RATE_LIMIT_API": "1000000/second",
             "INSTALL_SERVICE_RATE_LIMIT_USER": "1000000/second",
+            **(extra_env or {}),
         }
     )
     server = ServiceProcess(["serve", "--port", str(port)], env, url, directory / "service.log")
     return server.start(timeout_s=60), env
 
 
-async def set_up_users(url: str, env: dict, users: int) -> tuple[dict[str, str], list[str]]:
-    """Create the ISV, load the example, install it for ``users`` users.
+async def set_up_users(
+    url: str, env: dict, users: int, catalog: Path = EXAMPLE, workflow: str = FULFILLMENT
+) -> tuple[dict[str, str], list[str]]:
+    """Create the ISV, load ``catalog`` (its first integration is installed), install it
+    for ``users`` users.
 
-    Returns (API headers, user ids); the fulfillment workflow is checked to be installed."""
+    Returns (API headers, user ids); a workflow named ``workflow...`` is checked to be
+    installed for each."""
     isv = json.loads(run_cli(["isv", "create", "--name", "Bench", "--json"], env))
-    run_cli(["catalog", "load", str(EXAMPLE), "--isv", isv["isvId"]], env)
+    run_cli(["catalog", "load", str(catalog), "--isv", isv["isvId"]], env)
     headers = {"Authorization": f"Bearer {isv['apiKey']}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as api:
         user_ids, integration_id = [], None
@@ -102,7 +171,7 @@ async def set_up_users(url: str, env: dict, users: int) -> tuple[dict[str, str],
             )
             assert done.status_code == 200, done.text
             workflows = (await api.get("/2024-03/workflows", params={"userId": user_id})).json()
-            assert any(w["name"].startswith(FULFILLMENT) for w in workflows["data"]), workflows
+            assert any(w["name"].startswith(workflow) for w in workflows["data"]), workflows
             user_ids.append(user_id)
     return headers, user_ids
 
