@@ -64,6 +64,7 @@ from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import PROJECT_ROOT, Settings
+from install_service.triggers import reconcile as triggers_reconcile
 from install_service.triggers import sync as triggers_sync
 from install_service.triggers.controllers import TriggerCallbackController
 from install_service.users.controllers import UsersController
@@ -133,6 +134,7 @@ async def background(
         await retention.schedule(settings)
         await recovery.enqueue_orphans()
         await triggers_sync.request_unfinished()
+        await triggers_reconcile.schedule()
         try:
             yield client
         finally:
@@ -222,6 +224,26 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     try:
         async with background(settings, build_services(settings), db):
             await stop.wait()
+    finally:
+        await db.get_engine().dispose()
+
+
+async def run_reconcile(settings: Settings, isv_id: str | None) -> list[str]:
+    """``install-service triggers reconcile``: one reconcile run in this process (see
+    ``triggers.reconcile``); the syncs it asks for are queued for the running service or
+    workers. Returns what changed, one line each."""
+    settings = replace(settings.resolved(), run_executions=False, executor_id="triggers-cli")
+    services = build_services(settings)
+    db = sqlalchemy_config(settings.database_url)
+    try:
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            await engine.start(
+                settings, db.create_session_maker(), services.keys, services.cipher, client
+            )
+            try:
+                return await triggers_reconcile.reconcile(isv_id)
+            finally:
+                engine.stop()
     finally:
         await db.get_engine().dispose()
 

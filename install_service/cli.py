@@ -295,3 +295,22 @@ def catalog_load(path: Path, isv_id: str) -> None:
             }
         )
     )
+
+
+@main.group()
+def triggers() -> None:
+    """App triggers: the webhooks held in end users' apps."""
+
+
+@triggers.command("reconcile")
+@click.option("--isv", "isv_id", default=None, help="Only this isvId's subscriptions.")
+def triggers_reconcile(isv_id: str | None) -> None:
+    """Re-create hooks the apps lost or turned off; prints each change."""
+    from install_service.app import run_reconcile
+
+    settings = _settings()
+    _migrate(settings)
+    changes = asyncio.run(run_reconcile(settings, isv_id))
+    for line in changes:
+        click.echo(line)
+    click.echo(f"{len(changes)} change(s)")

@@ -158,7 +158,9 @@ async def _run_block(
     call_id = f"{raw_job['execution_id']}:{block.get('id')}"
     with SetWorkflowID(call_id), SetEnqueueOptions(queue_partition_key=plan["credentialId"]):
         handle = await queue.enqueue_async(call_app, raw_job, plan, block, scope)
-    return await handle.get_result()
+    # The handle polls for the result (1 s by default): as often as the queue is polled.
+    polling_s = engine.context().settings.run_queue_polling_interval_s
+    return await handle.get_result(polling_interval_sec=polling_s)
 
 
 @DBOS.workflow(name="install_service.call_app")

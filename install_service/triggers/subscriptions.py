@@ -63,6 +63,10 @@ async def stage(
     for row in rows:
         if row.scope not in needed:
             changed.append(_mark_deleting(row))
+        elif row.credential_id not in (None, installation.credential_id):
+            # A new credential (a reinstall, another store): register afresh with it.
+            row.status, row.generation = PENDING, (row.generation or 0) + 1
+            changed.append((str(row.id), row.generation))
     have = {row.scope for row in rows}
     for scope, app in needed.items():
         if scope in have:

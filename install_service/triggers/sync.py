@@ -1,6 +1,6 @@
 """Carry out a subscription's staged state in the app: register or delete its hook, durably.
 
-:func:`request` starts one DBOS workflow per change (workflow id
+:func:`request` queues one DBOS workflow per change on the executions queue (workflow id
 ``hook:<subscriptionId>:<generation>``, so asking twice starts it once). Its steps:
 
 - ``pending`` → ``register``: with the installation's credential (decrypted in the step),
@@ -24,7 +24,7 @@ import secrets
 from typing import Any
 from uuid import UUID
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 from sqlalchemy import select
 
 from install_service.catalog.app_definitions import load_apps
@@ -38,7 +38,8 @@ from install_service.runtime.runner import failure_message, retry_options
 from install_service.triggers.subscriptions import SyncRequest, trigger_scope
 
 CALLBACK_PATH = "/triggers/{app}/{subscription_id}"
-_SECRET_FIELD = "_hookSecret"  # noqa: S105 (the name of a sealed field, not a secret)
+SYNC_PARTITION = "hooks"  # of the executions queue
+SECRET_FIELD = "_hookSecret"  # noqa: S105 (the name of a sealed field, not a secret)
 
 
 def destination(app: str, subscription_id: str) -> str:
@@ -48,10 +49,20 @@ def destination(app: str, subscription_id: str) -> str:
 
 
 async def request(changes: list[SyncRequest]) -> None:
-    """Start the sync of each (subscription id, generation); call after the commit."""
+    """Queue the sync of each (subscription id, generation); call after the commit. Any
+    process running executions takes it from the queue (partition ``hooks``). In a process
+    without the runtime (a one-off command, a test of one use case) they stay staged, and
+    the next process to start requests them."""
+    try:
+        queue = engine.context().queue
+    except engine.RuntimeNotStarted:
+        return
     for subscription_id, generation in changes:
-        with SetWorkflowID(f"hook:{subscription_id}:{generation}"):
-            await DBOS.start_workflow_async(sync_subscription, subscription_id, generation)
+        with (
+            SetWorkflowID(f"hook:{subscription_id}:{generation}"),
+            SetEnqueueOptions(queue_partition_key=SYNC_PARTITION),
+        ):
+            await queue.enqueue_async(sync_subscription, subscription_id, generation)
 
 
 async def request_unfinished() -> int:
@@ -114,11 +125,14 @@ async def _register(subscription_id: str, generation: int) -> str | None:
             return None
         app_key, scope = row.app, row.scope
         credential_id = str(installation.credential_id)
+        previous = (row.hook_id, open_sealed(row)) if row.hook_id and row.sealed else None
     credential = await credential_values(credential_id)
     secret = secrets.token_urlsafe(32)
     target = destination(app_key, subscription_id)
     hooks = trigger_app(app_key)
     app = load_apps()[app_key]
+    if previous is not None:  # registered before, maybe in another store: delete that hook
+        await _delete_hook(app_key, *previous)
 
     async def replace_hook(call: Any) -> Any:
         for old in await hooks.list_hooks(call):
@@ -139,8 +153,9 @@ async def _register(subscription_id: str, generation: int) -> str | None:
         row = await _current(session, subscription_id, generation, PENDING)
         if row is None:  # superseded meanwhile: the newer sync cleans up
             return None
-        row.key_id, row.sealed = ctx.cipher.seal({**credential, _SECRET_FIELD: secret}, **_aad(row))
+        row.key_id, row.sealed = ctx.cipher.seal({**credential, SECRET_FIELD: secret}, **_aad(row))
         row.hook_id, row.status, row.last_error = hook.id, ACTIVE, None
+        row.credential_id = UUID(credential_id)
     return hook.id
 
 
@@ -153,20 +168,26 @@ async def _unregister(subscription_id: str, generation: int) -> None:
         app_key, hook_id = row.app, row.hook_id
         sealed = open_sealed(row) if row.sealed else None
     if hook_id and sealed is not None:
-        credential = {k: v for k, v in sealed.items() if k != _SECRET_FIELD}
-        hooks = trigger_app(app_key)
-        await call_hook_operation(
-            load_apps()[app_key],
-            credential,
-            lambda call: hooks.delete_hook(call, hook_id),
-            api_base_override=ctx.settings.api_base_for(app_key),
-            client=ctx.client,
-            timeout_s=ctx.settings.app_call_timeout_s,
-            secrets=[sealed.get(_SECRET_FIELD, "")],
-        )
+        await _delete_hook(app_key, hook_id, sealed)
     async with ctx.session_maker() as session, write_transaction(session):
         if row := await _current(session, subscription_id, generation, DELETING):
             await session.delete(row)
+
+
+async def _delete_hook(app_key: str, hook_id: str, sealed: dict[str, str]) -> None:
+    """Delete the hook with the credential values it was made with (``sealed``)."""
+    ctx = engine.context()
+    credential = {k: v for k, v in sealed.items() if k != SECRET_FIELD}
+    hooks = trigger_app(app_key)
+    await call_hook_operation(
+        load_apps()[app_key],
+        credential,
+        lambda call: hooks.delete_hook(call, hook_id),
+        api_base_override=ctx.settings.api_base_for(app_key),
+        client=ctx.client,
+        timeout_s=ctx.settings.app_call_timeout_s,
+        secrets=[sealed.get(SECRET_FIELD, "")],
+    )
 
 
 def open_sealed(row: HookSubscription) -> dict[str, str]:
@@ -176,7 +197,7 @@ def open_sealed(row: HookSubscription) -> dict[str, str]:
 
 def callback_secret(row: HookSubscription) -> str:
     """The secret the app must send back in its callbacks ("" before registration)."""
-    return open_sealed(row).get(_SECRET_FIELD, "") if row.sealed else ""
+    return open_sealed(row).get(SECRET_FIELD, "") if row.sealed else ""
 
 
 def _aad(row: HookSubscription) -> dict[str, str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from install_service.catalog.app_triggers import app_trigger_names
+from install_service.workflows import version_services
 from tests.conftest import IsvFixture
 from tests.support.db_rows import count
 from tests.support.installs import integration_for, new_user
@@ -201,8 +203,11 @@ async def test_upgrade_moves_one_user_to_the_newest_version_with_the_same_fields
 
 
 async def test_upgrade_is_refused_when_the_user_must_give_something_new(
-    client, isv: IsvFixture
+    client, isv: IsvFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # As if Shopify had its trigger module (catalog/apps/shopify.py) with "order created".
+    names = {**app_trigger_names(), "shopify": frozenset({"order created"})}
+    monkeypatch.setattr(version_services, "app_trigger_names", lambda: names)
     user_id = await installed_user(client, isv)
     workflow_id = next(iter(await workflows_of(client, isv, user_id)))
     await publish(

@@ -12,8 +12,8 @@ transaction that installs or uninstalls, then carried out by a DBOS workflow
 
 ``sealed`` holds, encrypted like credentials (AES-GCM, bound to the subscription's id), the
 random secret the app sends back in a header on each callback, and, once registered, the
-credential values the hook was made with, so the hook can be deleted even after the end
-user and their credential are gone. ``installation_id`` and ``user_id`` become NULL then.
+credential values the hook was made with (``credential_id``), so the hook can be deleted even
+after the end user and their credential are gone; a new credential registers afresh. ``installation_id`` and ``user_id`` become NULL then.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class HookSubscription(UUIDv7AuditBase):
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     generation: Mapped[int] = mapped_column(Integer, default=0)  # one DBOS sync per change
     hook_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    credential_id: Mapped[UUID | None] = mapped_column(default=None)  # the hook was made with
     key_id: Mapped[str] = mapped_column(String(32))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     last_error: Mapped[str | None] = mapped_column(String(2000), default=None)

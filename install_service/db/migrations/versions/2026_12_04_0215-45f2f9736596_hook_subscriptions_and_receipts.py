@@ -76,6 +76,7 @@ def schema_upgrades() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
     sa.Column('hook_id', sa.String(length=100), nullable=True),
+    sa.Column('credential_id', sa.GUID(length=16), nullable=True),
     sa.Column('key_id', sa.String(length=32), nullable=False),
     sa.Column('sealed', sa.LargeBinary(), nullable=False),
     sa.Column('last_error', sa.String(length=2000), nullable=True),
