@@ -14,7 +14,8 @@ from typing import Any
 from dbos import DBOS
 from sqlalchemy import delete
 
-from install_service.db.models import EventReceipt, Execution
+from install_service.db.models import EventReceipt, Execution, HookReceipt
+from install_service.db.models.triggers import RECEIPT_TTL as HOOK_RECEIPT_TTL
 from install_service.db.transactions import write_transaction
 from install_service.runtime import engine
 from install_service.settings import Settings
@@ -68,5 +69,8 @@ async def _purge_records(cutoff_iso: str, now_iso: str) -> int:
         result = await session.execute(delete(Execution).where(Execution.created_at < cutoff))
         await session.execute(
             delete(EventReceipt).where(EventReceipt.created_at < now - RECEIPT_TTL)
+        )
+        await session.execute(
+            delete(HookReceipt).where(HookReceipt.created_at < now - HOOK_RECEIPT_TTL)
         )
     return result.rowcount or 0

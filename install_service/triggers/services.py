@@ -4,7 +4,8 @@ A callback (``POST /triggers/<app>/<subscriptionId>``, see ``sync.destination``)
 before anything runs: the subscription must exist and be ours for that app, the app's
 secret header must match the subscription's secret (constant-time comparison), and the body
 must be the app's callback shape. A callback whose delivery hash this subscription already
-accepted (BigCommerce redelivers until it gets a 2xx; receipts kept ``RECEIPT_TTL``) runs
+accepted (BigCommerce redelivers until it gets a 2xx; receipts kept ``RECEIPT_TTL``, 7 days,
+then purged by the daily retention sweep) runs
 nothing. Otherwise one execution per *active* workflow of the installation whose trigger
 is that scope is committed with the receipt, then enqueued in DBOS, before the answer: the
 app never waits for a workflow.
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,8 +30,6 @@ from install_service.errors import Forbidden, NotFound, ServiceError, Unauthoriz
 from install_service.runtime.runner import Job, enqueue
 from install_service.triggers.subscriptions import trigger_scope
 from install_service.triggers.sync import callback_secret
-
-RECEIPT_TTL = timedelta(days=7)
 
 
 class InvalidCallback(ServiceError):

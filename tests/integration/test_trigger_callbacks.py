@@ -4,9 +4,11 @@ ISV, and redelivered, forged, deactivated and uninstalled cases stream nothing."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,8 +18,10 @@ from standardwebhooks.webhooks import Webhook
 
 from install_service.catalog.loader import load_catalog, parse_catalog
 from install_service.db.config import sqlalchemy_config
+from install_service.runtime import retention
 from install_service.settings import Settings
 from tests.conftest import IsvFixture
+from tests.support.db_rows import count
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
 from tests.support.receiver import Receiver
@@ -111,8 +115,8 @@ async def _installed(
 
 
 async def test_install_registers_one_hook_and_a_callback_streams_the_order(
-    client: AsyncTestClient,
     triggered: IsvFixture,
+    client: AsyncTestClient,
     store: FakeBigCommerce,
     inbox: Receiver,
     settings: Settings,
@@ -155,7 +159,7 @@ async def test_install_registers_one_hook_and_a_callback_streams_the_order(
 
 
 async def test_redelivered_forged_and_malformed_callbacks_run_nothing(
-    client: AsyncTestClient, triggered: IsvFixture, store: FakeBigCommerce, inbox: Receiver
+    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce, inbox: Receiver
 ) -> None:
     _, _, hook = await _installed(client, triggered, store)
     first = await _callback(client, hook, hash_="same-delivery")
@@ -183,7 +187,7 @@ async def test_redelivered_forged_and_malformed_callbacks_run_nothing(
 
 
 async def test_deactivated_workflow_runs_nothing_and_uninstall_deletes_the_hook(
-    client: AsyncTestClient, triggered: IsvFixture, store: FakeBigCommerce, inbox: Receiver
+    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce, inbox: Receiver
 ) -> None:
     user_id, workflows, hook = await _installed(client, triggered, store)
     stream_workflow, audit_workflow = workflows[STREAM_WORKFLOW], workflows["Audit new orders"]
@@ -214,7 +218,7 @@ async def test_deactivated_workflow_runs_nothing_and_uninstall_deletes_the_hook(
 
 
 async def test_deleting_the_user_deletes_their_hook(
-    client: AsyncTestClient, triggered: IsvFixture, store: FakeBigCommerce
+    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce
 ) -> None:
     user_id, _, _ = await _installed(client, triggered, store)
     gone = await client.delete(f"{BASE}/users/{user_id}", headers=triggered.headers)
@@ -223,7 +227,7 @@ async def test_deleting_the_user_deletes_their_hook(
 
 
 async def test_a_bigcommerce_outage_during_registration_is_retried(
-    client: AsyncTestClient, triggered: IsvFixture, store: FakeBigCommerce
+    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce
 ) -> None:
     store.hooks_error_next(500, count=2)  # fewer than the attempts (3 in tests)
     await installed_user(client, triggered)
@@ -234,7 +238,7 @@ async def test_a_bigcommerce_outage_during_registration_is_retried(
 
 
 async def test_registration_that_outlasts_the_retries_shows_in_the_errors(
-    client: AsyncTestClient, triggered: IsvFixture, store: FakeBigCommerce
+    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce
 ) -> None:
     store.hooks_error_next(503, count=50)
     user_id = await installed_user(client, triggered)
@@ -255,3 +259,45 @@ async def test_registration_that_outlasts_the_retries_shows_in_the_errors(
     assert error["block"] == "BigCommerce Trigger"
     assert "Could not subscribe" in error["message"] and ACCESS_TOKEN not in error["message"]
     assert store.hooks(STORE_HASH) == []
+
+
+async def test_delivery_receipts_are_kept_seven_days(
+    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce, database_url: str
+) -> None:
+    _, _, hook = await _installed(client, triggered, store)
+    assert (await _callback(client, hook, hash_="kept")).status_code == 200
+    now = datetime.now(UTC)
+
+    await asyncio.to_thread(
+        client.blocking_portal.call, retention.purge_older_than, now + timedelta(days=6)
+    )
+    assert await count(database_url, "hook_receipt") == 1
+    assert (await _callback(client, hook, hash_="kept")).json()["executionIds"] == []
+
+    await asyncio.to_thread(
+        client.blocking_portal.call, retention.purge_older_than, now + timedelta(days=8)
+    )
+    assert await count(database_url, "hook_receipt") == 0
+
+
+async def test_an_app_triggered_execution_reruns_and_fetches_the_order_again(
+    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce, inbox: Receiver
+) -> None:
+    user_id, workflows, hook = await _installed(client, triggered, store)
+    stream_workflow = workflows[STREAM_WORKFLOW]
+    await _callback(client, hook)
+    [first] = inbox.wait_for(1)
+    execution_id = json.loads(first.body)["executionId"]
+    store.add_order(STORE_HASH, 101, status_id=2)  # the order moved on meanwhile
+
+    rerun = await client.post(
+        f"{BASE}/workflows/{stream_workflow}/rerun/{execution_id}",
+        params={"userId": user_id},
+        headers=triggered.headers,
+    )
+    assert rerun.status_code in (200, 201), rerun.text
+    new_id = rerun.json()["executionId"]
+    run = await finished_execution(client, triggered, stream_workflow, user_id, new_id)
+    assert run["status"] == "success" and new_id != execution_id
+    second = json.loads(inbox.wait_for(2)[1].body)
+    assert second["executionId"] == new_id and second["data"]["status"] == "Shipped"

@@ -18,6 +18,7 @@ after the end user and their credential are gone; a new credential registers afr
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
@@ -30,6 +31,7 @@ PENDING = "pending"
 ACTIVE = "active"
 DELETING = "deleting"
 FAILED = "failed"
+RECEIPT_TTL = timedelta(days=7)  # BigCommerce redelivers a callback for up to about 2 days
 
 
 class HookSubscription(UUIDv7AuditBase):
