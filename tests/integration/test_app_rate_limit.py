@@ -22,6 +22,7 @@ from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
 from tests.support.processes import (
     ServiceProcess,
     free_port,
+    runtime_env,
     server_logs,
     service_env,
     start_worker,
@@ -53,11 +54,7 @@ async def test_one_store_gets_at_most_its_limit_in_any_window(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     base_env = {
-        "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "var"),
-        "INSTALL_SERVICE_DATABASE_URL": settings.database_url,
-        "INSTALL_SERVICE_PUBLIC_URL": url,
-        "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
-        "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
+        **runtime_env(tmp_path / "var", settings.database_url, url, bigcommerce.api_base),
         "INSTALL_SERVICE_BIGCOMMERCE_APP_RATE_LIMIT": f"{LIMIT}/{PERIOD_S:g}",
         "INSTALL_SERVICE_RUN_CONCURRENCY_PER_USER": str(EVENTS),
     }

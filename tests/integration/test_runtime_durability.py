@@ -13,7 +13,13 @@ from tests.conftest import IsvFixture
 from tests.support.db_rows import rows
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
-from tests.support.processes import ServiceProcess, free_port, server_logs, service_env
+from tests.support.processes import (
+    ServiceProcess,
+    free_port,
+    runtime_env,
+    server_logs,
+    service_env,
+)
 from tests.support.runtime import EVENT, install_over_http
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -24,11 +30,9 @@ def service(settings: Settings, bigcommerce: FakeBigCommerce, tmp_path: Path) ->
     url = f"http://127.0.0.1:{port}"
     env = service_env(
         {
-            "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "service-var"),
-            "INSTALL_SERVICE_DATABASE_URL": settings.database_url,
-            "INSTALL_SERVICE_PUBLIC_URL": url,
-            "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
-            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
+            **runtime_env(
+                tmp_path / "service-var", settings.database_url, url, bigcommerce.api_base
+            ),
             "INSTALL_SERVICE_APP_CALL_TIMEOUT": "60",
         }
     )

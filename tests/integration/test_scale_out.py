@@ -17,6 +17,7 @@ from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
 from tests.support.processes import (
     ServiceProcess,
     free_port,
+    runtime_env,
     server_logs,
     service_env,
     start_worker,
@@ -40,13 +41,7 @@ async def test_two_workers_run_200_events_exactly_once(
         bigcommerce.add_order(STORE_HASH, order_id)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    base_env = {
-        "INSTALL_SERVICE_VAR_DIR": str(tmp_path / "var"),
-        "INSTALL_SERVICE_DATABASE_URL": settings.database_url,
-        "INSTALL_SERVICE_PUBLIC_URL": url,
-        "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
-        "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
-    }
+    base_env = runtime_env(tmp_path / "var", settings.database_url, url, bigcommerce.api_base)
     web = ServiceProcess(
         ["serve", "--port", str(port)],
         service_env({**base_env, "INSTALL_SERVICE_RUN_EXECUTIONS": "false"}),

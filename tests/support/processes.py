@@ -32,6 +32,18 @@ def service_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env | dict(extra)
 
 
+def runtime_env(var_dir: Path, database_url: str, url: str, bigcommerce_api: str) -> dict[str, str]:
+    """The settings of a real server (or worker) whose workflows call the fake BigCommerce at
+    ``bigcommerce_api`` and may reach local receivers; ``url`` is its public URL."""
+    return {
+        "INSTALL_SERVICE_VAR_DIR": str(var_dir),
+        "INSTALL_SERVICE_DATABASE_URL": database_url,
+        "INSTALL_SERVICE_PUBLIC_URL": url,
+        "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
+        "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce_api,
+    }
+
+
 def run_cli(args: list[str], env: Mapping[str, str]) -> str:
     """Run ``install-service <args>``; returns stdout, raises with stderr on failure."""
     done = subprocess.run(
