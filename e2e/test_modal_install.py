@@ -12,7 +12,7 @@ from playwright.sync_api import FrameLocator, Page, expect
 
 from e2e.support.servers import GOOD_TOKEN, FakeBigCommerce, Service
 from tests.support.receiver import Receiver
-from tests.support.webhooks import settled_deliveries_blocking, verify_both
+from tests.support.webhooks import is_installation_webhook, settled_deliveries_blocking, verify_both
 
 DIALOG = "div[role=dialog][aria-modal=true]"
 MODAL_FRAME = f"{DIALOG} iframe"
@@ -89,7 +89,7 @@ def test_install_from_a_cross_origin_host_page(
     result = page.evaluate("window.RESULT")
     assert result["success"] is True and result["workflowIds"]
 
-    [hook] = receiver.wait_for(1, where=lambda r: json.loads(r.body).get("userId") == user_id)
+    [hook] = receiver.wait_for(1, where=lambda r: is_installation_webhook(r, user_id))
     verify_both(hook, receiver.url, service.webhook_secret, service.public_key_pem())
     body = json.loads(hook.body)
     assert body["success"] is True

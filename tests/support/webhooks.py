@@ -4,6 +4,7 @@ waiting for the delivery worker to be done."""
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -56,3 +57,10 @@ def settled_deliveries_blocking(database_url: str, **options: Any) -> list[dict[
     an event loop (Playwright's sync API): it runs on a thread of its own."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, settled_deliveries(database_url, **options)).result()
+
+
+def is_installation_webhook(request: ReceivedRequest, user_id: str) -> bool:
+    """The installation webhook of ``user_id`` (the receiver may also be the ISV's error
+    webhook URL, which gets ``workflow.failed``)."""
+    body = json.loads(request.body)
+    return body.get("userId") == user_id and "integrationId" in body
