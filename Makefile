@@ -20,6 +20,8 @@ PYTEST_PARALLEL = $(PYTEST) -n $(JOBS) --dist loadgroup
 # Stamps: reinstall only when the dependency declaration is newer than the last install.
 VENV_STAMP := $(VENV)/.install.stamp
 NPM_STAMP := node_modules/.install.stamp
+# The SDK as served (minified, brotli, gzip, source map): rebuilt when its source changes.
+SDK_BUILD := build/sdk/manifest.json
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -29,7 +31,7 @@ help: ## Show this help
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo "  Variables: HOST=$(HOST) PORT=$(PORT) JOBS=$(JOBS) PYTEST_ARGS='$(PYTEST_ARGS)'"
 
-setup: system-deps $(VENV_STAMP) $(NPM_STAMP) browsers ## Install system packages (as root), .venv and node_modules
+setup: system-deps $(VENV_STAMP) $(NPM_STAMP) $(SDK_BUILD) browsers ## Install system packages (as root), .venv and node_modules
 
 system-deps:
 	@scripts/install-system-deps.sh
@@ -42,6 +44,9 @@ $(VENV_STAMP): pyproject.toml
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+$(SDK_BUILD): $(NPM_STAMP) install_service/static/embedded.js install_service/sdk/build.mjs
+	npm run --silent build:sdk
 
 # Without a system Chromium the e2e tests use Playwright's own build. Never in CI: there
 # only package registries are reachable and Debian's chromium is installed instead.

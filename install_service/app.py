@@ -59,6 +59,7 @@ from install_service.runtime import (  # runner and retention register their wor
     retention,
     runner,  # noqa: F401
 )
+from install_service.sdk.controllers import sdk_router
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         HostedInstallController,
         PublicKeysController,
         TriggerCallbackController,
+        sdk_router(),  # before the static files: it answers /static/embedded.js
         create_static_files_router(
             path="/static", directories=[PACKAGE_DIR / "static", HTMX_DIST], include_in_schema=False
         ),

@@ -2,7 +2,7 @@
  * install-service frontend SDK: defines `window.Alloy` (Alloy Embedded compatible).
  *   <script src="https://install.example.com/static/embedded.js"></script>
  *   Alloy.setToken(jwt); Alloy.install({integrationId: 'abc', callback: (r) => console.log(r)});
- * The base URL is this script's own src minus `/static/embedded.js`. The JWT never goes into a
+ * The base URL is this script's own src minus `/static/embedded[.<hash>].js`. The JWT never goes into a
  * URL: the modal iframe sends `{type: 'alloy:ready'}` and gets `{type: 'alloy:token', token}`
  * posted to the service origin only; messages are accepted only from that origin and iframe.
  * Styles go through the CSSOM, so a strict host-page CSP needs no 'unsafe-inline'.
@@ -11,10 +11,11 @@
 (function () {
   'use strict';
 
-  const SCRIPT_PATH = '/static/embedded.js';
   const API_PREFIX = '/2024-03';
   const DEFAULT_TITLE = 'Install integration';
   const CLOSE_BAR = '52px'; // room above the iframe for the overlay's Close button
+  // `/static/embedded.js` or the versioned `/static/embedded.<contenthash>.js`.
+  const SCRIPT_PATH = /\/static\/embedded(\.\w+)?\.js$/;
 
   /** The base URL (origin + path prefix) of the service, read once at load time. */
   function findBaseUrl() {
@@ -22,13 +23,12 @@
     if (!src) {
       const scripts = document.getElementsByTagName('script');
       for (let i = scripts.length - 1; i >= 0 && !src; i--) {
-        if (scripts[i].src && new URL(scripts[i].src).pathname.endsWith(SCRIPT_PATH)) src = scripts[i].src;
+        if (scripts[i].src && SCRIPT_PATH.test(new URL(scripts[i].src).pathname)) src = scripts[i].src;
       }
     }
     if (!src) return window.location.origin;
     const url = new URL(src);
-    const at = url.pathname.lastIndexOf(SCRIPT_PATH);
-    return url.origin + (at >= 0 ? url.pathname.slice(0, at) : '');
+    return url.origin + url.pathname.replace(SCRIPT_PATH, '');
   }
 
   const BASE_URL = findBaseUrl();
@@ -39,10 +39,26 @@
     return [].concat(value == null ? [] : value).filter((v) => v != null && v !== '').map(String);
   }
 
+  /**
+   * Set inline styles from a `name:value;...` declaration list, property by property through
+   * the CSSOM (`style.setProperty`), which a strict host-page CSP allows (a style attribute or
+   * `style.cssText` it would block). Values must not contain `;`.
+   */
+  function css(el, declarations) {
+    declarations.split(';').forEach((declaration) => {
+      const at = declaration.indexOf(':');
+      el.style.setProperty(declaration.slice(0, at), declaration.slice(at + 1));
+    });
+    return el;
+  }
+
+  /** A new element of `tag` with `styles` (see css()). */
+  const element = (tag, styles) => css(document.createElement(tag), styles);
+
   /** A new, independent SDK instance (own token, own modal). */
   function createInstance() {
     let token = null;
-    /** The open modal: {overlay, iframe, called, visible, loaded, opener, saved, finish, listeners}. */
+    /** The open modal's `close` function (a new one per opening), or null. */
     let modal = null;
 
     function requireToken() {
@@ -64,7 +80,7 @@
     function modalUrl(opts, operation) {
       const url = new URL(BASE_URL + '/forge-install');
       const q = url.searchParams;
-      if (opts.integrationId) q.set('integrationId', String(opts.integrationId));
+      if (opts.integrationId) q.set('integrationId', opts.integrationId); // set() converts to string
       else toList(opts.workflowIds).forEach((id) => q.append('id', id));
       toList(opts.versionIds).forEach((v) => q.append('versionId', v));
       q.set('forgeMode', 'engaged');
@@ -72,8 +88,8 @@
       if (opts.hide) q.set('hide', 'true');
       if (opts.alwaysShowAuthentication) q.set('alwaysShowAuthentication', 'true');
       if (operation) q.set('operation', operation);
-      if (opts.title) q.set('title', String(opts.title));
-      return url.toString();
+      if (opts.title) q.set('title', opts.title);
+      return url.href;
     }
 
     /**
@@ -81,35 +97,16 @@
      * ring is set from focus events (no stylesheet: a strict host-page CSP allows only CSSOM).
      */
     function closeControl() {
-      const button = document.createElement('button');
+      const button = element('button', 'position:absolute;top:4px;right:0;width:40px;height:40px;margin:0;' +
+        'padding:0;border:1px solid rgba(255,255,255,.7);border-radius:50%;background:#0f172a;color:#fff;' +
+        'font:600 26px/1 system-ui,sans-serif;cursor:pointer;outline:none;box-shadow:none');
       button.type = 'button';
       button.setAttribute('aria-label', 'Close');
       button.title = 'Close';
       button.textContent = '\u00d7';
-      Object.assign(button.style, {
-        position: 'absolute', top: '4px', right: '0', width: '40px', height: '40px', margin: '0',
-        padding: '0', border: '1px solid rgba(255, 255, 255, 0.7)', borderRadius: '50%',
-        background: '#0f172a', color: '#fff', font: '600 26px/1 system-ui, sans-serif',
-        cursor: 'pointer', outline: 'none', boxShadow: 'none',
-      });
-      button.addEventListener('focus', () => {
-        Object.assign(button.style, { outline: '3px solid #fff', outlineOffset: '2px', boxShadow: '0 0 0 6px #4f46e5' });
-      });
-      button.addEventListener('blur', () => {
-        Object.assign(button.style, { outline: 'none', outlineOffset: '0', boxShadow: 'none' });
-      });
+      button.addEventListener('focus', () => css(button, 'outline:3px solid #fff;outline-offset:2px;box-shadow:0 0 0 6px #4f46e5'));
+      button.addEventListener('blur', () => css(button, 'outline:none;outline-offset:0;box-shadow:none'));
       return button;
-    }
-
-    /** Make the modal visible, lock page scroll and move focus into it. */
-    function show(m) {
-      if (m.visible) return;
-      m.visible = true;
-      m.overlay.style.visibility = 'visible';
-      const els = [document.documentElement, document.body];
-      m.saved = els.map((el) => el.style.overflow);
-      els.forEach((el) => { el.style.overflow = 'hidden'; });
-      (m.loaded ? m.iframe : m.overlay).focus();
     }
 
     /** Validate `opts`, close any open modal, then build and show (unless `hide`) a new one. */
@@ -121,84 +118,104 @@
         const what = requireWorkflows ? 'workflowIds' : 'integrationId or workflowIds';
         throw new Error('Alloy.' + (operation || 'install') + ': ' + what + ' is required');
       }
-      if (opts.callback != null && typeof opts.callback !== 'function') {
+      const callback = opts.callback;
+      if (callback != null && typeof callback !== 'function') {
         throw new TypeError('Alloy: callback must be a function');
       }
       close();
 
       const label = opts.title ? String(opts.title) : DEFAULT_TITLE;
-      const overlay = document.createElement('div');
+      const overlay = element('div', 'position:fixed;inset:0;z-index:2147483647;' +
+        'display:flex;align-items:center;justify-content:center;margin:0;background:rgba(15,23,42,.6);' +
+        'visibility:hidden;outline:none;padding:16px;box-sizing:border-box');
       overlay.setAttribute('role', 'dialog');
       overlay.setAttribute('aria-modal', 'true');
       overlay.setAttribute('aria-label', label);
       overlay.tabIndex = -1;
-      Object.assign(overlay.style, { // CSSOM, not a style attribute: allowed under a strict CSP
-        position: 'fixed', top: '0', right: '0', bottom: '0', left: '0', zIndex: '2147483647',
-        display: 'flex', alignItems: 'center', justifyContent: 'center', margin: '0',
-        background: 'rgba(15, 23, 42, 0.6)', visibility: 'hidden', outline: 'none',
-        padding: '16px', boxSizing: 'border-box',
-      });
-      const box = document.createElement('div'); // the iframe, with the Close button above its corner
-      Object.assign(box.style, {
-        position: 'relative', display: 'flex', flexDirection: 'column', boxSizing: 'border-box',
-        width: '560px', maxWidth: '100%', height: 'calc(720px + ' + CLOSE_BAR + ')', maxHeight: '100%',
-        paddingTop: CLOSE_BAR,
-      });
-      const iframe = document.createElement('iframe');
+      // The iframe, with the Close button above its corner.
+      const box = element('div', 'position:relative;display:flex;flex-direction:column;box-sizing:border-box;' +
+        'width:560px;max-width:100%;height:calc(720px + ' + CLOSE_BAR + ');max-height:100%;padding-top:' + CLOSE_BAR);
+      const iframe = element('iframe', 'width:100%;height:100%;min-height:0;flex:1 1 auto;border:0;' +
+        'border-radius:12px;background:#fff;display:block;box-shadow:0 20px 60px rgba(0,0,0,.35)');
       iframe.title = label;
       iframe.src = modalUrl(opts, operation);
-      Object.assign(iframe.style, {
-        width: '100%', height: '100%', minHeight: '0', flex: '1 1 auto',
-        border: 'none', borderRadius: '12px', background: '#fff', display: 'block',
-        boxShadow: '0 20px 60px rgba(0, 0, 0, 0.35)',
-      });
       const closeButton = closeControl();
       box.append(iframe, closeButton); // after the iframe: Tab leaves the modal's last control for it
       overlay.appendChild(box);
 
-      const m = { overlay, iframe, called: false, visible: false, loaded: false, opener: document.activeElement };
-      const finish = m.finish = (result) => { // the callback runs once per opening, even if it throws
-        if (m.called || !opts.callback) return;
-        m.called = true;
-        try { opts.callback(result); } catch (err) { console.error('Alloy: the callback threw', err); }
-      };
-      m.listeners = {
-        message(event) {
-          if (modal !== m || event.origin !== SERVICE_ORIGIN || event.source !== iframe.contentWindow) return;
-          const data = event.data || {};
-          if (data.type === 'alloy:ready') {
-            if (token) iframe.contentWindow.postMessage({ type: 'alloy:token', token }, SERVICE_ORIGIN);
-          } else if (data.showModal === true) {
-            show(m);
-          } else if (data.workflowCreated === true) {
-            finish({ success: true, workflowIds: toList(data.workflowIds) });
-          } else if (data.closeModal === true) {
-            close();
-          }
-        },
-        keydown(event) {
-          if (modal === m && m.visible && (event.key === 'Escape' || event.key === 'Esc')) {
-            event.preventDefault();
-            close();
-          }
-        },
-        focusin(event) {
-          // Keep keyboard focus inside the dialog while it is visible.
-          if (modal === m && m.visible && !overlay.contains(event.target)) iframe.focus();
-        },
-      };
-      closeButton.addEventListener('click', () => { if (modal === m) close(); });
+      const opener = document.activeElement;
+      const roots = [document.documentElement, document.body];
+      let called = false; // the callback runs once per opening, even if it throws
+      let visible = false;
+      let loaded = false;
+      let saved = null; // the page's overflow styles, while scrolling is locked
+
+      function finish(result) {
+        if (called || !callback) return;
+        called = true;
+        try { callback(result); } catch (err) { console.error('Alloy: the callback threw', err); }
+      }
+
+      /** Make the modal visible, lock page scroll and move focus into it. */
+      function show() {
+        if (visible) return;
+        visible = true;
+        overlay.style.visibility = 'visible';
+        saved = roots.map((el) => el.style.overflow);
+        roots.forEach((el) => { el.style.overflow = 'hidden'; });
+        (loaded ? iframe : overlay).focus();
+      }
+
+      function onMessage(event) {
+        if (event.origin !== SERVICE_ORIGIN || event.source !== iframe.contentWindow) return;
+        const data = event.data || {};
+        if (data.type === 'alloy:ready') {
+          if (token) iframe.contentWindow.postMessage({ type: 'alloy:token', token }, SERVICE_ORIGIN);
+        } else if (data.showModal === true) {
+          show();
+        } else if (data.workflowCreated === true) {
+          finish({ success: true, workflowIds: toList(data.workflowIds) });
+        } else if (data.closeModal === true) {
+          close();
+        }
+      }
+      function onKeydown(event) {
+        if (visible && (event.key === 'Escape' || event.key === 'Esc')) {
+          event.preventDefault();
+          close();
+        }
+      }
+      function onFocusin(event) {
+        // Keep keyboard focus inside the dialog while it is visible.
+        if (visible && !overlay.contains(event.target)) iframe.focus();
+      }
+      // Removed by closeThis(): none of them runs for a closed modal (nor do the button's and
+      // the iframe's, which leave the page with the overlay).
+      const listeners = [[window, 'message', onMessage], [document, 'keydown', onKeydown, true],
+        [document, 'focusin', onFocusin, true]];
+
+      /** This opening's close: undo everything open() did, then `{success: false}` if unfinished. */
+      function closeThis() {
+        modal = null;
+        listeners.forEach(([target, type, listener, capture]) => target.removeEventListener(type, listener, capture));
+        overlay.remove();
+        if (saved) roots.forEach((el, i) => { el.style.overflow = saved[i]; });
+        if (opener && opener !== document.body && typeof opener.focus === 'function' && document.contains(opener)) {
+          opener.focus();
+        }
+        finish({ success: false });
+      }
+
+      closeButton.addEventListener('click', close);
       iframe.addEventListener('load', () => {
-        m.loaded = true;
-        if (modal === m && m.visible) iframe.focus();
+        loaded = true;
+        if (visible) iframe.focus();
       });
 
-      modal = m;
-      window.addEventListener('message', m.listeners.message);
-      document.addEventListener('keydown', m.listeners.keydown, true);
-      document.addEventListener('focusin', m.listeners.focusin, true);
+      modal = closeThis;
+      listeners.forEach(([target, type, listener, capture]) => target.addEventListener(type, listener, capture));
       document.body.appendChild(overlay);
-      if (!opts.hide) show(m);
+      if (!opts.hide) show();
     }
 
     /**
@@ -246,48 +263,35 @@
      * twice. If the installation had not finished, the callback gets `{success: false}`.
      */
     function close() {
-      const m = modal;
-      if (!m) return;
-      modal = null;
-      window.removeEventListener('message', m.listeners.message);
-      document.removeEventListener('keydown', m.listeners.keydown, true);
-      document.removeEventListener('focusin', m.listeners.focusin, true);
-      m.overlay.remove();
-      if (m.saved) [document.documentElement, document.body].forEach((el, i) => { el.style.overflow = m.saved[i]; });
-      const opener = m.opener;
-      if (opener && opener !== document.body && typeof opener.focus === 'function' && document.contains(opener)) {
-        opener.focus();
-      }
-      m.finish({ success: false });
+      if (modal) modal();
     }
 
     /**
-     * Call the end-user API. Resolves with the parsed JSON body; rejects with an Error carrying
+     * Call the end-user API (async: a missing token rejects, never throws). Resolves with the
+     * parsed JSON body; rejects with an Error carrying
      * `status` (HTTP status) and `code` (the server's snake_case code) on a non-2xx answer.
      */
-    function request(method, path, body) {
-      return new Promise((resolve) => {
-        const headers = { 'x-alloy-user-token': requireToken(), Accept: 'application/json' };
-        const init = { method, headers, credentials: 'omit' };
-        if (body !== undefined) {
-          headers['Content-Type'] = 'application/json';
-          init.body = JSON.stringify(body);
-        }
-        resolve(fetch(BASE_URL + API_PREFIX + path, init));
-      }).then((res) => res.text().then((text) => {
-        if (res.ok) return text ? JSON.parse(text) : null;
-        let data = null;
-        try { data = JSON.parse(text); } catch (_) { /* not JSON: keep the generic message */ }
-        const err = new Error((data && data.message) || 'Alloy: request failed with HTTP ' + res.status);
-        err.status = res.status;
-        err.code = (data && data.code) || null;
-        throw err;
-      }));
+    async function request(method, path, body) {
+      const headers = { 'x-alloy-user-token': requireToken(), Accept: 'application/json' };
+      const init = { method, headers, credentials: 'omit' };
+      if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+      }
+      const res = await fetch(BASE_URL + API_PREFIX + path, init);
+      const text = await res.text();
+      if (res.ok) return text ? JSON.parse(text) : null;
+      let data = null;
+      try { data = JSON.parse(text); } catch (_) { /* not JSON: keep the generic message */ }
+      const err = new Error((data && data.message) || 'Alloy: request failed with HTTP ' + res.status);
+      err.status = res.status;
+      err.code = (data && data.code) || null;
+      throw err;
     }
 
     /** PUT `{workflowId}` to `path`; rejects (never throws) if workflowId is missing. */
-    function putWorkflow(opts, path, name) {
-      if (!opts || !opts.workflowId) return Promise.reject(new Error('Alloy.' + name + ': workflowId is required'));
+    async function putWorkflow(opts, path, name) {
+      if (!opts || !opts.workflowId) throw new Error('Alloy.' + name + ': workflowId is required');
       return request('PUT', path, { workflowId: String(opts.workflowId) });
     }
 
