@@ -1,0 +1,119 @@
+"""P3: installation commit → ``installation.completed`` webhook received, p50/p99, against a
+real ``install-service serve`` whose ISV's webhook URL is a local receiver
+(tests/support/receiver.py), the install done through the modal's form POST
+(``/forge-install/install``, as tests/support/runtime.py ``install_over_http`` does).
+
+One install at a time (light load). The clock starts when the install's answer arrives:
+the transaction that wrote the installation and its outbox row committed before the answer
+was sent, so the figure is a slight underestimate of commit → received, by the answer's
+own trip; the answer's latency is reported beside it.
+
+    PYTHONPATH=. .venv/bin/python bench/install_webhook.py [--installs 100] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.support import (
+    ACCESS_TOKEN,
+    EXAMPLE,
+    STORE_HASH,
+    FakeStore,
+    database_url,
+    pct,
+    start_service,
+)
+from tests.support.processes import run_cli
+from tests.support.receiver import Receiver
+
+API = "/2024-03"
+
+
+def install_all(url: str, env: dict, receiver: Receiver, installs: int) -> dict:
+    isv = json.loads(
+        run_cli(
+            ["isv", "create", "--name", "Bench", "--webhook-url", receiver.url, "--json"], env
+        )
+    )
+    run_cli(["catalog", "load", str(EXAMPLE), "--isv", isv["isvId"]], env)
+    headers = {"Authorization": f"Bearer {isv['apiKey']}"}
+    answers, deliveries = [], []
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as api:
+        integration_id = None
+        for n in range(installs + 3):  # the first 3 warm up
+            user_id = api.post(f"{API}/users", json={"username": f"hook{n}"}).json()["userId"]
+            token = api.get(f"{API}/users/{user_id}/token").json()["token"]
+            if integration_id is None:
+                listed = api.get(f"{API}/integrations", params={"userId": user_id}).json()
+                integration_id = listed["data"][0]["integrationId"]
+            form = {
+                "integrationId": integration_id,
+                "storeHash": STORE_HASH,
+                "accessToken": ACCESS_TOKEN,
+            }
+            began = time.monotonic()
+            done = api.post(
+                "/forge-install/install", data=form, headers={"x-alloy-user-token": token}
+            )
+            answered = time.monotonic()
+            assert done.status_code == 200, done.text
+            [hook] = receiver.wait_for(
+                1, timeout_s=30, where=lambda r: user_id.encode() in r.body, answered=False
+            )
+            if n >= 3:
+                answers.append(answered - began)
+                deliveries.append(hook.arrived_at - answered)
+    return {
+        "installs": len(deliveries),
+        "p50_ms": pct(deliveries, 50) * 1000,
+        "p99_ms": pct(deliveries, 99) * 1000,
+        "answer_p50_ms": pct(answers, 50) * 1000,
+        "answer_p99_ms": pct(answers, 99) * 1000,
+    }
+
+
+async def measure(backend: str, installs: int, workdir: Path) -> dict | None:
+    """None when ``backend`` is postgresql and no cluster runs."""
+    directory = workdir / f"install-webhook-{backend}"
+    directory.mkdir(parents=True)
+    db_url = await database_url(backend, directory)
+    if db_url is None:
+        return None
+    store, receiver = FakeStore(directory), Receiver().start()
+    try:
+        server, env = start_service(db_url, store, directory)
+        try:
+            return {"backend": backend, **install_all(server.url, env, receiver, installs)}
+        finally:
+            server.stop()
+    finally:
+        receiver.stop()
+        store.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--installs", type=int, default=100)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--json", action="store_true", help="last stdout line: the JSON")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-install-webhook-") as tmp:
+        result = await measure(args.backend, args.installs, Path(tmp))
+    print(result)
+    if args.json:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(main())
