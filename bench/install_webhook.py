@@ -38,11 +38,14 @@ from tests.support.receiver import Receiver
 API = "/2024-03"
 
 
+def mentions(user_id: str):
+    """Whether a received request's body names ``user_id`` (its webhook)."""
+    return lambda request: user_id.encode() in request.body
+
+
 def install_all(url: str, env: dict, receiver: Receiver, installs: int) -> dict:
     isv = json.loads(
-        run_cli(
-            ["isv", "create", "--name", "Bench", "--webhook-url", receiver.url, "--json"], env
-        )
+        run_cli(["isv", "create", "--name", "Bench", "--webhook-url", receiver.url, "--json"], env)
     )
     run_cli(["catalog", "load", str(EXAMPLE), "--isv", isv["isvId"]], env)
     headers = {"Authorization": f"Bearer {isv['apiKey']}"}
@@ -66,9 +69,7 @@ def install_all(url: str, env: dict, receiver: Receiver, installs: int) -> dict:
             )
             answered = time.monotonic()
             assert done.status_code == 200, done.text
-            [hook] = receiver.wait_for(
-                1, timeout_s=30, where=lambda r: user_id.encode() in r.body, answered=False
-            )
+            [hook] = receiver.wait_for(1, timeout_s=30, where=mentions(user_id), answered=False)
             if n >= 3:
                 answers.append(answered - began)
                 deliveries.append(hook.arrived_at - answered)

@@ -80,7 +80,12 @@ def _log(conn, cursor, statement, parameters, context, executemany):
             out.write(json.dumps(row, default=str) + "\\n")
 """
 ROUTE_TABLES = (
-    "api_key", "end_user", "integration", "installation", "installed_workflow", "workflow"
+    "api_key",
+    "end_user",
+    "integration",
+    "installation",
+    "installed_workflow",
+    "workflow",
 )
 BIG_TABLES = ("end_user", "credential", "installation", "installed_workflow")
 
@@ -178,12 +183,25 @@ def inline(sql: str, params) -> str:
     return re.sub(r"\$(\d+)", literal, sql)
 
 
-async def explain(db_url: str, log: Path, since: float) -> list[dict]:
-    """EXPLAIN (ANALYZE, BUFFERS) of each distinct route SELECT logged after ``since``."""
+def logged(log: Path) -> list[dict]:
+    """The statements the server's sitecustomize logged: [{t, sql, params}]."""
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def probe(url: str, key: str, user: str) -> None:
+    answer = httpx.get(
+        url + "/2024-03/integrations",
+        params={"userId": user},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+async def explain(db_url: str, rows: list[dict], since: float) -> list[dict]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each distinct route SELECT of ``rows`` after ``since``."""
     import asyncpg
 
     seen, plans = set(), []
-    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         for row in rows:
@@ -227,15 +245,9 @@ async def one_volume(backend_url: str, users_per_isv: int, requests: int, workdi
         latencies = time_requests(server.url, pairs, requests)
         flag.touch()
         since = time.time()
-        key, user = pairs[0]
-        probe = httpx.get(
-            server.url + "/2024-03/integrations",
-            params={"userId": user},
-            headers={"Authorization": f"Bearer {key}"},
-        )
-        assert probe.status_code == 200, probe.text
+        probe(server.url, *pairs[0])
         flag.unlink()
-        plans = await explain(db_url, log, since)
+        plans = await explain(db_url, logged(log), since)
     finally:
         server.stop()
     return {
