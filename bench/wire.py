@@ -44,6 +44,7 @@ def fetch(url: str) -> dict:
 
 
 def measure(workdir: Path) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
     server, _ = start_service(sqlite_url(workdir), None, workdir)
     try:
         return fetch(server.url)

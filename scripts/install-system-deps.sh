@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages the build and test suite need: python3-venv (Debian's
-# python3 cannot `python3 -m venv` without it), Chromium (e2e tests) and PostgreSQL
+# python3 cannot `python3 -m venv` without it), Chromium (e2e tests), PostgreSQL
 # (scripts/with-postgres.sh) and wrk (make bench).
 #
 # As root (CI): apt-get installs whatever is missing, with at most one `apt-get update`.
