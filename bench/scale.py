@@ -5,7 +5,8 @@ issues at the large one.
 The ISVs and their catalogues are made through the CLI (so their API keys are real); the
 end users, credentials, installations and installed workflows go straight into the tables
 with ``INSERT ... SELECT generate_series`` (a million installations in about a minute with
-fsync off). The SQL is captured inside the server by a ``sitecustomize`` that logs every
+fsync off). Both volumes are served at once and timed in turns, one request each, so
+that other load on the machine weighs on both alike. The SQL is captured inside the server by a ``sitecustomize`` that logs every
 statement (SQLAlchemy's ``before_cursor_execute``) while a flag file exists, around one
 probe request; each logged SELECT is then EXPLAINed with its parameters inlined.
 
@@ -145,24 +146,27 @@ async def sample_users(db_url: str, isvs: list[dict], count: int) -> list[tuple[
     return [(keys[r[0]], r[1]) for r in rows]
 
 
-def time_requests(url: str, pairs: list[tuple[str, str]], requests: int) -> list[float]:
-    """One client, one request at a time; latencies (s) of ``requests`` GETs after 50 of
-    warm-up, each for a random (key, user) of ``pairs``. Asserts every answer is 200."""
-    latencies = []
-    with httpx.Client(base_url=url, timeout=30) as client:
+def time_requests(volumes: list[dict], requests: int) -> list[list[float]]:
+    """One client, one request at a time, taking turns between the ``volumes`` (so that
+    whatever else loads the machine weighs on each alike): per volume, the latencies (s) of
+    ``requests`` GETs after 50 of warm-up, each for a random (key, user) of its ``pairs``.
+    Asserts every answer is 200 with all the ISV's integrations."""
+    latencies: list[list[float]] = [[] for _ in volumes]
+    with httpx.Client(timeout=30) as client:
         for n in range(50 + requests):
-            key, user = random.choice(pairs)
-            began = time.perf_counter()
-            answer = client.get(
-                "/2024-03/integrations",
-                params={"userId": user},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            elapsed = time.perf_counter() - began
-            assert answer.status_code == 200, answer.text
-            assert len(answer.json()["data"]) == INTEGRATIONS, answer.text
-            if n >= 50:
-                latencies.append(elapsed)
+            for volume, out in zip(volumes, latencies, strict=True):
+                key, user = random.choice(volume["pairs"])
+                began = time.perf_counter()
+                answer = client.get(
+                    volume["url"] + "/2024-03/integrations",
+                    params={"userId": user},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                elapsed = time.perf_counter() - began
+                assert answer.status_code == 200, answer.text
+                assert len(answer.json()["data"]) == INTEGRATIONS, answer.text
+                if n >= 50:
+                    out.append(elapsed)
     return latencies
 
 
@@ -221,11 +225,11 @@ async def explain(db_url: str, rows: list[dict], since: float) -> list[dict]:
     return plans
 
 
-async def one_volume(backend_url: str, users_per_isv: int, requests: int, workdir: Path) -> dict:
-    """Seed a fresh database at ``users_per_isv`` × ISVS users and time the route."""
+async def open_volume(db_url: str, users_per_isv: int, workdir: Path) -> dict:
+    """A server on a fresh database seeded with ``users_per_isv`` × ISVS users; the dict
+    has its ``server``, ``url``, sample ``pairs``, SQL log ``flag`` and ``log``."""
     directory = workdir / f"users-{users_per_isv}"
     directory.mkdir(parents=True)
-    db_url = backend_url
     catalog = directory / "catalog.yaml"
     catalog.write_text(catalog_yaml())
     patch = directory / "patch"
@@ -242,37 +246,58 @@ async def one_volume(backend_url: str, users_per_isv: int, requests: int, workdi
         isvs = create_isvs(env, catalog)
         seed_s, counts = await seed(db_url, users_per_isv)
         pairs = await sample_users(db_url, isvs, min(1000, users_per_isv * ISVS))
-        latencies = time_requests(server.url, pairs, requests)
-        flag.touch()
-        since = time.time()
-        probe(server.url, *pairs[0])
-        flag.unlink()
-        plans = await explain(db_url, logged(log), since)
-    finally:
+    except BaseException:
         server.stop()
+        raise
     return {
+        "server": server,
+        "url": server.url,
+        "db_url": db_url,
+        "pairs": pairs,
+        "flag": flag,
+        "log": log,
         "users": users_per_isv * ISVS,
         "installations": counts["installation"],
         "installed_workflows": counts["installed_workflow"],
         "seed_s": seed_s,
-        "requests": len(latencies),
-        "p50_ms": pct(latencies, 50) * 1000,
-        "p99_ms": pct(latencies, 99) * 1000,
-        "mean_ms": statistics.fmean(latencies) * 1000,
-        "plans": plans,
     }
 
 
+async def capture_plans(volume: dict) -> list[dict]:
+    """The plans of the SQL one GET of the route issues on ``volume``'s server."""
+    volume["flag"].touch()
+    since = time.time()
+    probe(volume["url"], *volume["pairs"][0])
+    volume["flag"].unlink()
+    return await explain(volume["db_url"], logged(volume["log"]), since)
+
+
 async def measure(quick: bool, workdir: Path) -> dict | None:
-    """Both volumes; None without a PostgreSQL cluster. Small: 1k installations (100
-    users); large: 1M (100k users), or 10k (1k users) with ``quick``."""
+    """Both volumes, timed in turns; None without a PostgreSQL cluster. Small: 1k
+    installations (100 users); large: 1M (100k users), or 10k (1k users) with ``quick``."""
     small_url = await database_url("postgresql", workdir)
     if small_url is None:
         return None
-    requests = 300 if quick else 1000
-    small = await one_volume(small_url, 10, requests, workdir)
     large_url = await database_url("postgresql", workdir)
-    large = await one_volume(large_url, 100 if quick else 10_000, requests, workdir)
+    volumes = [await open_volume(small_url, 10, workdir)]
+    try:
+        volumes.append(await open_volume(large_url, 100 if quick else 10_000, workdir))
+        timed = time_requests(volumes, 300 if quick else 1000)
+        plans = await capture_plans(volumes[1])
+    finally:
+        for volume in volumes:
+            volume["server"].stop()
+    small, large = (
+        {
+            **{k: v[k] for k in ("users", "installations", "installed_workflows", "seed_s")},
+            "requests": len(latencies),
+            "p50_ms": pct(latencies, 50) * 1000,
+            "p99_ms": pct(latencies, 99) * 1000,
+            "mean_ms": statistics.fmean(latencies) * 1000,
+        }
+        for v, latencies in zip(volumes, timed, strict=True)
+    )
+    large["plans"] = plans
     return {"small": small, "large": large, "ratio": large["p50_ms"] / small["p50_ms"]}
 
 
