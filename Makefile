@@ -10,6 +10,8 @@ PYTHON ?= python3
 VENV := .venv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_ONLY ?=
+RUN_EVENT_BENCH_ARGS ?=
 CALLBACK_BENCH_ARGS ?=
 # Parallel test processes (pytest-xdist): one per core; the e2e tests stay together on one
 # worker (their xdist_group), every other test gets its own database. JOBS=0: no workers.
@@ -70,10 +72,13 @@ test-e2e: setup ## Run the browser tests only (screenshots in artifacts/)
 	@mkdir -p artifacts
 	$(PYTEST) e2e
 
-# BENCH_ARGS go to bench/run_event.py, CALLBACK_BENCH_ARGS to bench/callback.py.
-bench: setup ## Benchmark POST /run/event and app callbacks on SQLite and PostgreSQL (writes bench/results.md)
-	scripts/with-postgres.sh env PYTHONPATH=$(CURDIR) $(VENV)/bin/python bench/run_event.py $(BENCH_ARGS)
-	scripts/with-postgres.sh env PYTHONPATH=$(CURDIR) $(VENV)/bin/python bench/callback.py $(CALLBACK_BENCH_ARGS)
+# The P1-P8 suite (bench/suite.py) against its own servers and a throwaway PostgreSQL.
+# BENCH_ONLY=P1,P3 runs a subset; BENCH_ARGS=--quick a smoke run with small sizes;
+# RUN_EVENT_BENCH_ARGS and CALLBACK_BENCH_ARGS go to bench/run_event.py and bench/callback.py.
+bench: setup ## Run the benchmark suite P1-P8 (BENCH_ONLY=P1,P3, BENCH_ARGS=--quick; writes bench/results.md)
+	scripts/with-postgres.sh env PYTHONPATH=$(CURDIR) BENCH_ONLY=$(BENCH_ONLY) \
+	    $(VENV)/bin/python bench/suite.py $(BENCH_ARGS) \
+	    --run-event-args '$(RUN_EVENT_BENCH_ARGS)' --callback-args '$(CALLBACK_BENCH_ARGS)'
 
 clean: ## Remove runtime state and test artifacts (var/, artifacts/)
 	rm -rf var artifacts

@@ -10,7 +10,7 @@ Data to the fake store's ``/inbox``), which registers one hook in the fake store
 posts callbacks to the hooks' destinations with their ``X-Hook-Secret`` headers.
 
     PYTHONPATH=. .venv/bin/python bench/callback.py [--callbacks 200] [--rate 10] \\
-        [--burst 600] [--clients 32] [--users 20] [--no-experiments]
+        [--burst 600] [--clients 32] [--users 20] [--no-experiments] [--out FILE] [--json]
 """
 
 from __future__ import annotations
@@ -379,6 +379,9 @@ async def main() -> None:
         "--no-experiments", dest="experiments", action="store_false", help="default only"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--json", action="store_true", help="last stdout line: the results as one JSON object"
+    )
     parser.add_argument("--workdir", type=Path, help="keep databases and logs here")
     args = parser.parse_args()
     results, notes = [], []
@@ -400,6 +403,8 @@ async def main() -> None:
     text = table(results, args, [*notes, FINDINGS])
     print(text)
     write_section(args.out, text)
+    if args.json:  # for bench/suite.py
+        print(json.dumps({"results": results, "notes": notes}))
 
 
 if __name__ == "__main__":

@@ -5,13 +5,15 @@ BigCommerce PUT latency p50/p99, and executions completed per second; on SQLite,
 PostgreSQL when ``INSTALL_SERVICE_TEST_POSTGRES_URL`` is set (``make bench`` runs this under
 scripts/with-postgres.sh). Writes its section of bench/results.md. Not a test.
 
-    PYTHONPATH=. .venv/bin/python bench/run_event.py [--events 2000] [--clients 32] [--users 20]
+    PYTHONPATH=. .venv/bin/python bench/run_event.py [--events 2000] [--clients 32] [--users 20] \
+        [--backend postgresql] [--out FILE] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -152,6 +154,9 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--json", action="store_true", help="last stdout line: the results as one JSON object"
+    )
     args = parser.parse_args()
     if args.events / args.users > 140:
         print("note: over 140 events per user meet BigCommerce's 150 calls/30 s per store limit")
@@ -175,6 +180,8 @@ async def main() -> None:
     text = table(results, args, notes)
     print(text)
     write_section(args.out, text)
+    if args.json:  # for bench/suite.py
+        print(json.dumps({"results": results, "notes": notes}))
 
 
 if __name__ == "__main__":

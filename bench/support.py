@@ -113,14 +113,15 @@ class FakeStore:
 
 def start_service(
     db_url: str,
-    store: FakeStore,
+    store: FakeStore | None,
     directory: Path,
     *,
     port: int | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> tuple[ServiceProcess, dict]:
     """``install-service serve`` on ``port`` (a free one by default) with the bench's
-    settings, plus ``extra_env``; returns it once healthy, and its environment."""
+    settings, plus ``extra_env``; returns it once healthy, and its environment. Without
+    ``store`` the server keeps the real BigCommerce API base (nothing may call it)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = service_env(
@@ -129,9 +130,9 @@ def start_service(
             "INSTALL_SERVICE_DATABASE_URL": db_url,
             "INSTALL_SERVICE_PUBLIC_URL": url,
             "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
-            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": store.api_base,
             "INSTALL_SERVICE_RATE_LIMIT_API": "1000000/second",
             "INSTALL_SERVICE_RATE_LIMIT_USER": "1000000/second",
+            **({"INSTALL_SERVICE_BIGCOMMERCE_API_BASE": store.api_base} if store else {}),
             **(extra_env or {}),
         }
     )

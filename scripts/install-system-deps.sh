@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the build and test suite need: python3-venv (Debian's
-# python3 cannot `python3 -m venv` without it), Chromium (e2e tests) and PostgreSQL
-# (scripts/with-postgres.sh).
+# python3 cannot `python3 -m venv` without it), Chromium (e2e tests), PostgreSQL
+# (scripts/with-postgres.sh) and wrk (make bench).
 #
 # As root (CI): apt-get installs whatever is missing, with at most one `apt-get update`.
 # Not root (a laptop): never touches the system; prints what is missing and exits 0.
@@ -20,6 +20,10 @@ if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/lib/chromium/chromium ]
 fi
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     missing+=(postgresql)
+fi
+# The HTTP load generator of `make bench` (bench/memory.py falls back to httpx without it).
+if ! command -v wrk >/dev/null 2>&1; then
+    missing+=(wrk)
 fi
 # Fonts so that e2e screenshots render text instead of boxes.
 if [[ ! -d /usr/share/fonts/truetype/dejavu ]]; then
