@@ -28,6 +28,7 @@ the credential cipher, the HTTP client) through :func:`context`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ class RuntimeContext:
 
 
 _context: RuntimeContext | None = None
+_ready: asyncio.Event | None = None
 
 
 class RuntimeNotStarted(RuntimeError):
@@ -80,6 +82,18 @@ def context() -> RuntimeContext:
     if _context is None:
         raise RuntimeNotStarted("the workflow runtime is not running in this process")
     return _context
+
+
+async def ready() -> None:
+    """Wait until :func:`start` has finished. Every workflow awaits this first: DBOS resumes
+    unfinished runs inside ``DBOS.launch()``, before the queues and the context exist.
+
+    Raises:
+        RuntimeNotStarted: :func:`start` is not running or done in this process.
+    """
+    if _ready is None:
+        raise RuntimeNotStarted("the workflow runtime is not running in this process")
+    await _ready.wait()
 
 
 def system_database_url(settings: Settings) -> str:
@@ -123,7 +137,8 @@ async def start(
     (the app's). Raises
     ``dbos.DBOSException`` when the system database cannot be opened or migrated.
     """
-    global _context
+    global _context, _ready
+    _ready = asyncio.Event()
     DBOS(config=dbos_config(settings))
     if not settings.run_executions:
         DBOS.listen_queues([])  # a web process that leaves the runs to `install-service worker`
@@ -145,6 +160,7 @@ async def start(
             on_conflict="always_update",
         )
     _context = RuntimeContext(settings, session_maker, keys, cipher, client, queue, app_queues)
+    _ready.set()
     return _context
 
 
@@ -158,6 +174,6 @@ def app_rate_limits(settings: Settings) -> dict[str, tuple[int, float]]:
 
 def stop() -> None:
     """Shut DBOS down; unfinished runs stay recorded and resume at the next :func:`start`."""
-    global _context
-    _context = None
+    global _context, _ready
+    _context, _ready = None, None
     DBOS.destroy()

@@ -45,6 +45,7 @@ async def forget_runs(execution_ids: list[str]) -> None:
 @DBOS.workflow(name="install_service.retention_sweep")
 async def sweep(scheduled_at: datetime, _context: Any) -> int:
     """The daily run: see :func:`purge_older_than`."""
+    await engine.ready()
     return await purge_older_than(scheduled_at)
 
 

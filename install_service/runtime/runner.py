@@ -168,6 +168,7 @@ async def call_app(
     raw_job: dict[str, Any], plan: dict[str, Any], block: dict[str, Any], scope: dict[str, Any]
 ) -> Any:
     """One app action of an execution, started by DBOS within the app's rate limit."""
+    await engine.ready()
     return await DBOS.run_step_async(
         _block_step_options(block), blocks.run_block, raw_job, plan, block, scope
     )
@@ -176,6 +177,7 @@ async def call_app(
 @DBOS.workflow(name="install_service.run_execution")
 async def run_execution(raw_job: dict[str, Any]) -> str:
     """Run one execution to its end; returns its final status."""
+    await engine.ready()
     job = Job(**raw_job)
     plan = await DBOS.run_step_async({"name": "start"}, records.start_execution, raw_job)
     if plan is None:  # purged, or its installed workflow is gone

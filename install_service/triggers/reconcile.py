@@ -52,6 +52,7 @@ async def reconcile_daily(scheduled_at: datetime, _context: Any) -> list[str]:
 async def reconcile(isv_id: str | None) -> list[str]:
     """Reconcile every subscription (of one ISV when ``isv_id`` is given); returns what
     changed, one line each."""
+    await engine.ready()
     rows = await DBOS.run_step_async({"name": "subscriptions"}, _subscriptions, isv_id)
     report = []
     for subscription_id, status, label in rows:

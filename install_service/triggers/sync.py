@@ -83,6 +83,7 @@ async def request_unfinished() -> int:
 @DBOS.workflow(name="install_service.sync_subscription")
 async def sync_subscription(subscription_id: str, generation: int) -> str:
     """Register or delete one subscription's hook; returns its state afterwards."""
+    await engine.ready()
     state = await DBOS.run_step_async({"name": "read"}, _state, subscription_id, generation)
     options = retry_options(f"hook:{state}")
     try:
