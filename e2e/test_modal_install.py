@@ -11,6 +11,7 @@ from urllib.parse import quote
 from playwright.sync_api import FrameLocator, Page, expect
 
 from e2e.support.servers import GOOD_TOKEN, FakeBigCommerce, Service
+from install_service.webhooks.outbox import INSTALLATION_COMPLETED
 from tests.support.receiver import Receiver
 from tests.support.webhooks import is_installation_webhook, settled_deliveries_blocking, verify_both
 
@@ -103,7 +104,9 @@ def test_install_from_a_cross_origin_host_page(
     assert page.evaluate("window.RESULT.success") is True  # Done does not call the callback again
     shot(page, "closed")
     # Its one delivery was sent once and is settled: the worker has nothing more to send.
-    [delivery] = settled_deliveries_blocking(service.database_url, payload_contains=user_id)
+    [delivery] = settled_deliveries_blocking(
+        service.database_url, payload_contains=user_id, event_type=INSTALLATION_COMPLETED
+    )
     assert (delivery["status"], delivery["attempts"]) == ("delivered", 1)
     assert len([r for r in receiver.requests if json.loads(r.body).get("userId") == user_id]) == 1
 

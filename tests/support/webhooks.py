@@ -32,10 +32,14 @@ def verify_both(request: ReceivedRequest, url: str, secret: str, public_key_pem:
 
 
 async def settled_deliveries(
-    database_url: str, timeout_s: float = 15.0, *, payload_contains: str = ""
+    database_url: str,
+    timeout_s: float = 15.0,
+    *,
+    payload_contains: str = "",
+    event_type: str = "%",
 ) -> list[dict[str, Any]]:
     """Wait until no ``webhook_delivery`` row (whose payload contains ``payload_contains``,
-    e.g. a userId) is pending (each is delivered or dead), then return those rows with their
+    e.g. a userId, and whose event type is like ``event_type``) is pending (each is delivered or dead), then return those rows with their
     attempt counts. From then on the worker has nothing left to send them, so "no second
     webhook" is proven by the database, not by waiting a while."""
 
@@ -44,8 +48,9 @@ async def settled_deliveries(
             database_url,
             "SELECT d.id, d.status, d.attempt_count, "
             "(SELECT count(*) FROM webhook_attempt a WHERE a.delivery_id = d.id) AS attempts "
-            "FROM webhook_delivery d WHERE d.payload LIKE :like",
+            "FROM webhook_delivery d WHERE d.payload LIKE :like AND d.event_type LIKE :type",
             like=f"%{payload_contains}%",
+            type=event_type,
         )
         return found if found and all(r["status"] != PENDING for r in found) else None
 
