@@ -74,7 +74,7 @@ class WorkflowVersion(UUIDv7AuditBase):
     released_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Set for a user-specific version made through the Installation Manager.
     user_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("end_user.id", ondelete="CASCADE"), default=None
+        ForeignKey("end_user.id", ondelete="CASCADE"), default=None, index=True
     )
 
     workflow: Mapped[Workflow] = relationship(back_populates="versions")
