@@ -83,7 +83,9 @@ class EndUser(UUIDv7AuditBase):
     __tablename__ = "end_user"
     __table_args__ = (
         UniqueConstraint("isv_id", "environment", "username"),
-        Index("ix_end_user_isv_env_created", "isv_id", "environment", "created_at", "id"),  # GET /users
+        Index(
+            "ix_end_user_isv_env_created", "isv_id", "environment", "created_at", "id"
+        ),  # GET /users
     )
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
