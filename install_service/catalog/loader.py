@@ -168,7 +168,7 @@ def _publish(session: AsyncSession, workflow: Workflow, spec: VersionSpec) -> bo
         return False
     version = WorkflowVersion(
         workflow_id=workflow.id,
-        version=max((v.version for v in workflow.versions), default=0) + 1,
+        version=workflow.next_version_number(),
         status=spec.status,
         blocks=spec.blocks,
         configurable_fields=fields,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from install_service import error_codes
 from install_service.catalog.app_definitions import load_apps
@@ -19,6 +21,7 @@ from install_service.db.models import (
     InstalledWorkflow,
     Integration,
     Workflow,
+    WorkflowVersion,
 )
 from install_service.errors import NotFound
 from install_service.ids import parse_id
@@ -70,6 +73,30 @@ async def find_integration_of_workflows(
     return await session.get(Integration, integration_ids.pop())
 
 
+async def load_own_versions(
+    session: AsyncSession, workflows: Iterable[Workflow], user_id: uuid.UUID | None
+) -> None:
+    """Add ``user_id``'s own user-specific versions to each workflow's ``versions`` (which
+    loads the ISV-wide ones only), by number; other users' versions are never read.
+
+    One SELECT on ``workflow_version (user_id)``; none without a user or workflows. Call it
+    right after loading, before changing ``versions``.
+    """
+    by_id = {w.id: w for w in workflows}
+    if user_id is None or not by_id:
+        return
+    own = await session.scalars(
+        select(WorkflowVersion).where(
+            WorkflowVersion.user_id == user_id, WorkflowVersion.workflow_id.in_(by_id)
+        )
+    )
+    for version in own:
+        workflow = by_id[version.workflow_id]
+        if all(v.id != version.id for v in workflow.versions):
+            merged = sorted([*workflow.versions, version], key=lambda v: v.version)
+            set_committed_value(workflow, "versions", merged)
+
+
 async def installation_for(
     session: AsyncSession, user: EndUser, integration: Integration
 ) -> Installation | None:
@@ -95,6 +122,7 @@ async def list_integrations(
             await session.scalars(select(Installation).where(Installation.user_id == user.id))
         ).all()
     }
+    await load_own_versions(session, [w for i in integrations for w in i.workflows], user.id)
     return [describe(i, installations.get(i.id), public_url) for i in integrations]
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
-from install_service.db.models import Isv
+from install_service.db.models import IsvAllowedOrigin
 from install_service.errors import Forbidden, InvalidInput
 from install_service.isvs.services import normalise_origin
 
@@ -40,18 +40,14 @@ def same_origin(origin: str | None, public_url: str) -> bool:
 
 
 async def listed_by_any_isv(session: AsyncSession, origin: str | None) -> bool:
-    """Whether any ISV lists ``origin`` among its allowed origins.
-
-    The JSON column is searched as text for the quoted origin (portable between SQLite and
-    PostgreSQL), then each candidate's list is compared exactly."""
+    """Whether any ISV lists ``origin`` (already normalised) among its allowed origins: one
+    equality lookup on the indexed ``isv_allowed_origin.origin``."""
     if origin is None:
         return False
-    rows = await session.scalars(
-        select(Isv.allowed_origins).where(
-            cast(Isv.allowed_origins, String).contains(f'"{origin}"', autoescape=True)
-        )
+    found = await session.scalar(
+        select(IsvAllowedOrigin.id).where(IsvAllowedOrigin.origin == origin).limit(1)
     )
-    return any(is_listed(origin, origins or []) for origins in rows)
+    return found is not None
 
 
 async def preflight_origin(session: AsyncSession, raw_origin: str) -> str:

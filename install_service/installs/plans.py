@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
 from install_service.catalog.connectors import App, validate_values
-from install_service.catalog.services import app_for, installation_for
+from install_service.catalog.services import app_for, installation_for, load_own_versions
 from install_service.catalog.versions import newest_released
 from install_service.db.models import (
     EndUser,
@@ -83,6 +83,7 @@ async def plan_install(
         NotFound: a workflow id is not part of the integration.
         InvalidInput: nothing released to install yet.
     """
+    await load_own_versions(session, integration.workflows, user.id)
     wanted = integration.workflows
     if workflow_ids:
         by_id = {str(w.id): w for w in integration.workflows}

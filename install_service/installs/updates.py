@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
-from install_service.catalog.services import app_for, installation_for
+from install_service.catalog.services import app_for, installation_for, load_own_versions
 from install_service.catalog.versions import fields_to_ask, input_changes, newest_released
 from install_service.db.models import EndUser, Integration, Isv, Workflow, WorkflowVersion
 from install_service.db.models.catalog import RELEASED
@@ -44,6 +44,7 @@ async def plan_update(
         return await plan_install(
             session, user=user, integration=integration, workflow_ids=workflow_ids or None
         )
+    await load_own_versions(session, integration.workflows, user.id)
     by_id = {str(w.id): w for w in integration.workflows}
     installed = {str(w.workflow_id): w for w in existing.workflows}
     if any(w not in by_id for w in workflow_ids):

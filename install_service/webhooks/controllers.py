@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import WebhookDelivery
+from install_service.http.pagination import page_size
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
@@ -69,11 +70,19 @@ class WebhooksController(Controller):
         isv: IsvContext,
         db_session: AsyncSession,
         status: Annotated[str | None, QueryParameter(name="status")] = None,
+        limit: Annotated[str | None, QueryParameter(name="limit")] = None,
+        cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
     ) -> DeliveryList:
-        """The caller's environment's deliveries, newest first; ``status`` is pending,
-        delivered or dead (422 otherwise)."""
-        rows = await services.list_deliveries(db_session, isv, status)
-        return DeliveryList(data=[_delivery(r) for r in rows])
+        """``{"data", "nextCursor"}``: the caller's environment's deliveries (without their
+        attempts), newest first; ``status`` is pending, delivered or dead (422 otherwise);
+        ``limit`` 1 to 1000 (default 100, else 422); pass ``nextCursor`` back as ``cursor``
+        (null on the last page)."""
+        page = await services.list_deliveries(
+            db_session, isv, status, limit=page_size(limit), cursor=cursor
+        )
+        return DeliveryList(
+            data=[_delivery(r) for r in page.deliveries], next_cursor=page.next_cursor
+        )
 
     @get("/deliveries/{delivery_id:str}", summary="One delivery with its attempts")
     async def get_delivery(

@@ -33,8 +33,11 @@ class Delivery(msgspec.Struct, rename="camel"):
     attempts: list[Attempt] | None = None
 
 
-class DeliveryList(msgspec.Struct):
+class DeliveryList(msgspec.Struct, rename="camel"):
+    """One page of deliveries; ``nextCursor`` is null on the last page."""
+
     data: list[Delivery]
+    next_cursor: str | None = None
 
 
 class RotatedSecret(msgspec.Struct, rename="camel"):

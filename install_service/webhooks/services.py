@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from install_service.db.models import Isv, WebhookDelivery
 from install_service.db.models.webhooks import DEAD, DELIVERED, PENDING
 from install_service.db.transactions import end_read, write_transaction
 from install_service.error_codes import DELIVERY_NOT_FOUND
 from install_service.errors import InvalidInput, NotFound
+from install_service.http.pagination import keyset, page
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext, get_isv, new_webhook_secret
 from install_service.security.ssrf import UnsafeWebhookUrl, check_webhook_url
@@ -38,13 +40,26 @@ class WebhookUrls:
     error_webhook_url: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    deliveries: list[WebhookDelivery]  # their attempts not loaded
+    next_cursor: str | None
+
+
 async def list_deliveries(
-    session: AsyncSession, caller: IsvContext, status: str | None, limit: int = 100
-) -> list[WebhookDelivery]:
-    """The caller's environment's deliveries, newest first, at most ``limit``.
+    session: AsyncSession,
+    caller: IsvContext,
+    status: str | None,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> DeliveryPage:
+    """Up to ``limit`` of the caller's environment's deliveries, newest first, after
+    ``cursor``; ``next_cursor`` is None on the last page.
 
     Raises:
-        InvalidInput: an unknown ``status`` (not pending, delivered or dead).
+        InvalidInput: an unknown ``status`` (not pending, delivered or dead);
+            ``invalid_cursor``.
     """
     query = select(WebhookDelivery).where(
         WebhookDelivery.isv_id == caller.isv.id,
@@ -54,11 +69,9 @@ async def list_deliveries(
         if status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
         query = query.where(WebhookDelivery.status == status)
-    return list(
-        (
-            await session.scalars(query.order_by(WebhookDelivery.created_at.desc()).limit(limit))
-        ).all()
-    )
+    query = keyset(query, WebhookDelivery, cursor, limit, newest_first=True)
+    rows = list(await session.scalars(query.options(raiseload(WebhookDelivery.attempts))))
+    return DeliveryPage(*page(rows, limit))
 
 
 async def get_delivery(

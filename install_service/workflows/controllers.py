@@ -5,13 +5,17 @@ Another ISV's workflow, version or user answers 404, never 403.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import Provide
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import EndUser, WorkflowVersion
 from install_service.enduser.dependencies import Caller, provide_caller
+from install_service.http.pagination import page_size
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
@@ -137,11 +141,21 @@ class VersionsController(Controller):
 
     @get("/workflows/{workflow_id:str}/versions", summary="List a workflow's versions")
     async def list_versions(
-        self, workflow_id: str, isv: IsvContext, user: EndUser | None, db_session: AsyncSession
+        self,
+        workflow_id: str,
+        isv: IsvContext,
+        user: EndUser | None,
+        db_session: AsyncSession,
+        limit: Annotated[str | None, QueryParameter(name="limit")] = None,
+        cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
     ) -> VersionList:
-        """ISV-wide versions, plus the ``?userId=`` user's own user-specific ones."""
-        versions = await version_services.list_versions(db_session, isv, workflow_id, user)
-        return VersionList(data=[summary(v) for v in versions])
+        """``{"data", "nextCursor"}``: ISV-wide versions, plus the ``?userId=`` user's own
+        user-specific ones, oldest (lowest-numbered) first; ``limit`` 1 to 1000 (default 100,
+        else 422); pass ``nextCursor`` back as ``cursor`` (null on the last page)."""
+        page = await version_services.list_versions(
+            db_session, isv, workflow_id, user, limit=page_size(limit), cursor=cursor
+        )
+        return VersionList(data=[summary(v) for v in page.versions], next_cursor=page.next_cursor)
 
     @post("/workflows/{workflow_id:str}/versions", summary="Create a draft version")
     async def create(

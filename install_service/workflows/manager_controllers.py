@@ -7,10 +7,14 @@ routes (``PATCH``/``PUT .../release`` in ``workflows.controllers``).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service.http.pagination import page_size
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.workflows import manager_services
@@ -31,12 +35,22 @@ class InstallationsController(Controller):
         summary="List an integration's installations",
     )
     async def list_installations(
-        self, integration_id: str, isv: IsvContext, db_session: AsyncSession
+        self,
+        integration_id: str,
+        isv: IsvContext,
+        db_session: AsyncSession,
+        limit: Annotated[str | None, QueryParameter(name="limit")] = None,
+        cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
     ) -> InstallationList:
         """``{"data": [{"installationId", "userId", "username", "workflows": [{"workflowId",
-        "versionId", "version", "userSpecific"}], "createdAt"}]}``, oldest first."""
-        rows = await manager_services.list_installations(db_session, isv, integration_id)
+        "versionId", "version", "userSpecific"}], "createdAt"}], "nextCursor"}``, oldest
+        first; ``limit`` 1 to 1000 (default 100, else 422 ``invalid_limit``); pass
+        ``nextCursor`` back as ``cursor`` for the next page (null on the last)."""
+        page = await manager_services.list_installations(
+            db_session, isv, integration_id, limit=page_size(limit), cursor=cursor
+        )
         return InstallationList(
+            next_cursor=page.next_cursor,
             data=[
                 InstallationSummary(
                     installation_id=str(installation.id),
@@ -53,8 +67,8 @@ class InstallationsController(Controller):
                     ],
                     created_at=installation.created_at,
                 )
-                for installation, user in rows
-            ]
+                for installation, user in page.rows
+            ],
         )
 
     @post(

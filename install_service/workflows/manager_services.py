@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
-from install_service.catalog.services import get_integration
+from install_service.catalog.services import get_integration, load_own_versions
 from install_service.db.lookups import get_or_404
 from install_service.db.models import EndUser, Installation, WorkflowVersion
 from install_service.db.models.catalog import DRAFT
 from install_service.db.transactions import write_transaction
 from install_service.errors import NotFound
+from install_service.http.pagination import keyset, page
 from install_service.isvs.services import IsvContext
 from install_service.workflows.services import find_workflow
 from install_service.workflows.version_services import create_draft
@@ -31,25 +32,40 @@ class UserDraft:
     created: bool  # False: the user's existing draft was returned
 
 
+@dataclass(frozen=True, slots=True)
+class InstallationPage:
+    rows: list[tuple[Installation, EndUser]]  # each installation with its end user
+    next_cursor: str | None
+
+
 async def list_installations(
-    session: AsyncSession, ctx: IsvContext, integration_ref: str
-) -> list[tuple[Installation, EndUser]]:
-    """The integration's installations in the API key's environment, oldest first, each with
-    its end user (the installations' workflows and versions are loaded).
+    session: AsyncSession,
+    ctx: IsvContext,
+    integration_ref: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+) -> InstallationPage:
+    """Up to ``limit`` of the integration's installations in the API key's environment,
+    oldest first, after ``cursor``, each with its end user (the installations' workflows and
+    pinned versions are loaded). ``next_cursor`` is None on the last page.
 
     Raises:
         NotFound: ``integration_not_found`` (unknown, or another ISV's).
+        InvalidInput: ``invalid_cursor`` (422).
     """
     integration = await get_integration(session, ctx.isv.id, integration_ref)
-    rows = await session.execute(
+    query = (
         select(Installation, EndUser)
         .join(EndUser, EndUser.id == Installation.user_id)
         .where(
             Installation.integration_id == integration.id, EndUser.environment == ctx.environment
         )
-        .order_by(Installation.created_at)
     )
-    return [(installation, user) for installation, user in rows.tuples()]
+    query = keyset(query, Installation, cursor, limit)
+    rows = [(installation, user) for installation, user in (await session.execute(query)).tuples()]
+    installations, next_cursor = page([installation for installation, _ in rows], limit)
+    return InstallationPage(rows[: len(installations)], next_cursor)
 
 
 async def user_draft(
@@ -86,6 +102,7 @@ async def user_draft(
                 "This installation does not include that workflow",
                 code=error_codes.WORKFLOW_NOT_INSTALLED,
             )
+        await load_own_versions(session, [workflow], installation.user_id)
         drafts = [
             v for v in workflow.versions if v.user_id == installation.user_id and v.status == DRAFT
         ]

@@ -69,8 +69,11 @@ class ReleasedVersion(VersionSummary, rename="camel"):
     changes: list[str] = []
 
 
-class VersionList(msgspec.Struct):
+class VersionList(msgspec.Struct, rename="camel"):
+    """One page of versions; ``nextCursor`` is null on the last page."""
+
     data: list[VersionSummary]
+    next_cursor: str | None = None
 
 
 # ---- Installation Manager -------------------------------------------------------------------
@@ -91,5 +94,8 @@ class InstallationSummary(msgspec.Struct, rename="camel"):
     created_at: datetime
 
 
-class InstallationList(msgspec.Struct):
+class InstallationList(msgspec.Struct, rename="camel"):
+    """One page of installations; ``nextCursor`` is null on the last page."""
+
     data: list[InstallationSummary]
+    next_cursor: str | None = None

@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from install_service import error_codes
-from install_service.catalog.services import describe_workflow, installation_for, list_integrations
+from install_service.catalog.services import (
+    describe_workflow,
+    installation_for,
+    list_integrations,
+    load_own_versions,
+)
 from install_service.catalog.versions import input_changes, newest_released
 from install_service.db.lookups import get_or_404
 from install_service.db.models import (
@@ -90,6 +95,7 @@ async def get_workflow(
         NotFound: ``workflow_not_found`` (unknown, or another ISV's).
     """
     workflow = await find_workflow(session, isv_id, workflow_ref)
+    await load_own_versions(session, [workflow], user.id)
     installation = await installation_for(session, user, workflow.integration)
     copy = (
         next((w for w in installation.workflows if w.workflow_id == workflow.id), None)
@@ -161,6 +167,7 @@ async def upgrade(session: AsyncSession, isv_id: UUID, user: EndUser, workflow_r
     """
     async with write_transaction(session):
         workflow = await find_workflow(session, isv_id, workflow_ref)
+        await load_own_versions(session, [workflow], user.id)
         copy = await installed_copy(session, user, workflow)
         target = newest_released(workflow.versions, user.id)
         if target is None or target.version <= copy.version:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,7 @@ from install_service.db.models.catalog import DRAFT, RELEASED
 from install_service.db.transactions import write_transaction
 from install_service.errors import Conflict, InvalidInput, NotFound
 from install_service.grammar.block_specs import check_blocks
+from install_service.http.pagination import keyset, page
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.workflows.services import find_workflow
@@ -51,20 +52,36 @@ class Release:
     changes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class VersionPage:
+    versions: list[WorkflowVersion]
+    next_cursor: str | None
+
+
 async def list_versions(
-    session: AsyncSession, ctx: IsvContext, workflow_ref: str, user: EndUser | None
-) -> list[WorkflowVersion]:
-    """The workflow's ISV-wide versions, plus ``user``'s own user-specific ones, by number.
+    session: AsyncSession,
+    ctx: IsvContext,
+    workflow_ref: str,
+    user: EndUser | None,
+    *,
+    limit: int,
+    cursor: str | None = None,
+) -> VersionPage:
+    """Up to ``limit`` of the workflow's ISV-wide versions, plus ``user``'s own user-specific
+    ones, oldest (so lowest-numbered) first, after ``cursor``; other users' versions are not
+    read. ``next_cursor`` is None on the last page.
 
     Raises:
         NotFound: ``workflow_not_found``.
+        InvalidInput: ``invalid_cursor`` (422).
     """
     workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
-    return [
-        v
-        for v in workflow.versions
-        if v.user_id is None or (user is not None and v.user_id == user.id)
-    ]
+    whose = WorkflowVersion.user_id.is_(None)
+    if user is not None:
+        whose = or_(whose, WorkflowVersion.user_id == user.id)
+    query = select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow.id, whose)
+    rows = list(await session.scalars(keyset(query, WorkflowVersion, cursor, limit)))
+    return VersionPage(*page(rows, limit))
 
 
 async def find_version(
@@ -78,12 +95,17 @@ async def find_version(
             or of a user in another environment).
     """
     workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
-    version = next((v for v in workflow.versions if v.id == parse_id(version_ref)), None)
-    if version is not None and version.user_id is not None:
+    version_id = parse_id(version_ref)
+    version = version_id and await session.scalar(
+        select(WorkflowVersion).where(
+            WorkflowVersion.id == version_id, WorkflowVersion.workflow_id == workflow.id
+        )
+    )
+    if version and version.user_id is not None:
         owner = await session.get(EndUser, version.user_id)
         if owner is None or owner.environment != ctx.environment:
             version = None
-    if version is None:
+    if not version:
         raise NotFound("Version not found", code=error_codes.VERSION_NOT_FOUND)
     return version
 
@@ -101,15 +123,21 @@ async def create_draft(
     Raises:
         Conflict: ``version_conflict`` when a concurrent request took the same number.
     """
+    highest = await session.scalar(
+        select(func.max(WorkflowVersion.version)).where(WorkflowVersion.workflow_id == workflow.id)
+    )
     draft = WorkflowVersion(
         workflow_id=workflow.id,
-        version=max((v.version for v in workflow.versions), default=0) + 1,
+        version=max([highest or 0, *(v.version for v in workflow.versions)]) + 1,
         status=DRAFT,
         blocks=blocks,
         configurable_fields=configurable_fields,
         user_id=user_id,
     )
-    workflow.versions.append(draft)
+    if user_id is None:
+        workflow.versions.append(draft)  # ``versions`` holds the ISV-wide ones
+    else:
+        session.add(draft)
     try:
         await session.flush()
     except IntegrityError as exc:

@@ -4,7 +4,7 @@ from install_service.db.models.catalog import Integration, Workflow, WorkflowVer
 from install_service.db.models.executions import EventReceipt, Execution
 from install_service.db.models.installs import Credential, Installation, InstalledWorkflow
 from install_service.db.models.links import InstallLink
-from install_service.db.models.tenants import ApiKey, EndUser, Isv
+from install_service.db.models.tenants import ApiKey, EndUser, Isv, IsvAllowedOrigin
 from install_service.db.models.triggers import HookReceipt, HookSubscription
 from install_service.db.models.webhooks import WebhookAttempt, WebhookDelivery
 
@@ -21,6 +21,7 @@ __all__ = (
     "InstalledWorkflow",
     "Integration",
     "Isv",
+    "IsvAllowedOrigin",
     "WebhookAttempt",
     "WebhookDelivery",
     "Workflow",

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 DRAFT = "draft"
 RELEASED = "released"
@@ -46,14 +46,27 @@ class Workflow(UUIDv7AuditBase):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     integration: Mapped[Integration] = relationship(back_populates="workflows")
+    # The ISV-wide versions only: a user-specific version (one per end user, so up to one
+    # per installation) is never loaded with its workflow. ``catalog.services.load_own_versions``
+    # adds one user's own to this list where that user is being served.
     versions: Mapped[list[WorkflowVersion]] = relationship(
-        back_populates="workflow", order_by="WorkflowVersion.version", lazy="selectin"
+        primaryjoin="and_(Workflow.id == WorkflowVersion.workflow_id,"
+        " WorkflowVersion.user_id.is_(None))",
+        order_by="WorkflowVersion.version",
+        lazy="selectin",
     )
 
     def latest_released(self) -> WorkflowVersion | None:
         """The newest released, ISV-wide (not user-specific) version."""
         released = [v for v in self.versions if v.status == RELEASED and v.user_id is None]
         return released[-1] if released else None
+
+    def next_version_number(self) -> int:
+        """The number a new version takes: after every version, user-specific ones included
+        (``highest_version`` as loaded, and versions added to ``versions`` since)."""
+        # Not loaded for a workflow inserted by this session, which has no other versions.
+        highest = self.__dict__.get("highest_version")  # mapped below
+        return max([highest or 0, *(v.version for v in self.versions)]) + 1
 
 
 class WorkflowVersion(UUIDv7AuditBase):
@@ -74,7 +87,17 @@ class WorkflowVersion(UUIDv7AuditBase):
     released_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # Set for a user-specific version made through the Installation Manager.
     user_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("end_user.id", ondelete="CASCADE"), default=None
+        ForeignKey("end_user.id", ondelete="CASCADE"), default=None, index=True
     )
 
-    workflow: Mapped[Workflow] = relationship(back_populates="versions")
+
+# The highest number of any version of a workflow, user-specific ones included (numbers are
+# unique per workflow): read with the workflow through the (workflow_id, version) unique
+# index, instead of loading every version.
+Workflow.highest_version = column_property(  # type: ignore[attr-defined]
+    select(func.max(WorkflowVersion.version))
+    .where(WorkflowVersion.workflow_id == Workflow.id)
+    .correlate_except(WorkflowVersion)
+    .scalar_subquery(),
+    expire_on_flush=False,
+)

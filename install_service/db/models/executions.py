@@ -39,6 +39,8 @@ class Execution(UUIDv7AuditBase):
     __table_args__ = (
         Index("ix_execution_workflow_user_created", "workflow_id", "user_id", "created_at"),
         Index("ix_execution_isv_env_created", "isv_id", "environment", "created_at"),
+        Index("ix_execution_status_created", "status", "created_at"),  # recovery of queued runs
+        Index("ix_execution_created_at", "created_at"),  # retention
     )
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"))
@@ -46,10 +48,10 @@ class Execution(UUIDv7AuditBase):
     user_id: Mapped[UUID] = mapped_column(ForeignKey("end_user.id", ondelete="CASCADE"), index=True)
     workflow_id: Mapped[UUID] = mapped_column(ForeignKey("workflow.id", ondelete="CASCADE"))
     installed_workflow_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("installed_workflow.id", ondelete="SET NULL"), default=None
+        ForeignKey("installed_workflow.id", ondelete="SET NULL"), default=None, index=True
     )
     version_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("workflow_version.id", ondelete="SET NULL"), default=None
+        ForeignKey("workflow_version.id", ondelete="SET NULL"), default=None, index=True
     )
     event: Mapped[str | None] = mapped_column(String(200), default=None)
     status: Mapped[str] = mapped_column(String(20), default=QUEUED)
@@ -68,7 +70,10 @@ class EventReceipt(UUIDv7AuditBase):
     the executions it started; the same key within 24 hours answers these again."""
 
     __tablename__ = "event_receipt"
-    __table_args__ = (UniqueConstraint("isv_id", "environment", "key"),)
+    __table_args__ = (
+        UniqueConstraint("isv_id", "environment", "key"),
+        Index("ix_event_receipt_created_at", "created_at"),  # retention
+    )
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"))
     environment: Mapped[str] = mapped_column(String(20), default=DEVELOPMENT)

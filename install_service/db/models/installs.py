@@ -6,7 +6,16 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from install_service.db.models.catalog import Integration, Workflow, WorkflowVersion
@@ -34,14 +43,18 @@ class Installation(UUIDv7AuditBase):
     """One end user's installation of one integration."""
 
     __tablename__ = "installation"
-    __table_args__ = (UniqueConstraint("user_id", "integration_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "integration_id"),
+        # The Installation Manager's keyset pages of one integration's installations.
+        Index("ix_installation_integration_created", "integration_id", "created_at", "id"),
+    )
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[UUID] = mapped_column(ForeignKey("end_user.id", ondelete="CASCADE"), index=True)
     integration_id: Mapped[UUID] = mapped_column(
         ForeignKey("integration.id", ondelete="CASCADE"), index=True
     )
-    credential_id: Mapped[UUID] = mapped_column(ForeignKey("credential.id"))
+    credential_id: Mapped[UUID] = mapped_column(ForeignKey("credential.id"), index=True)
     configuration: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     integration: Mapped[Integration] = relationship(lazy="joined")
@@ -59,8 +72,10 @@ class InstalledWorkflow(UUIDv7AuditBase):
     installation_id: Mapped[UUID] = mapped_column(
         ForeignKey("installation.id", ondelete="CASCADE"), index=True
     )
-    workflow_id: Mapped[UUID] = mapped_column(ForeignKey("workflow.id", ondelete="CASCADE"))
-    version_id: Mapped[UUID] = mapped_column(ForeignKey("workflow_version.id"))
+    workflow_id: Mapped[UUID] = mapped_column(
+        ForeignKey("workflow.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[UUID] = mapped_column(ForeignKey("workflow_version.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -22,7 +22,9 @@ class InstallLink(UUIDv7AuditBase):
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[UUID] = mapped_column(ForeignKey("end_user.id", ondelete="CASCADE"), index=True)
-    integration_id: Mapped[UUID] = mapped_column(ForeignKey("integration.id", ondelete="CASCADE"))
+    integration_id: Mapped[UUID] = mapped_column(
+        ForeignKey("integration.id", ondelete="CASCADE"), index=True
+    )
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     redirect_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     first_opened_at: Mapped[datetime | None] = mapped_column(

@@ -22,7 +22,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from install_service.db.models.tenants import DEVELOPMENT
@@ -36,7 +36,10 @@ RECEIPT_TTL = timedelta(days=7)  # BigCommerce redelivers a callback for up to a
 
 class HookSubscription(UUIDv7AuditBase):
     __tablename__ = "hook_subscription"
-    __table_args__ = (UniqueConstraint("installation_id", "scope"),)
+    __table_args__ = (
+        UniqueConstraint("installation_id", "scope"),
+        Index("ix_hook_subscription_status", "status"),  # sync: the pending and deleting ones
+    )
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
     environment: Mapped[str] = mapped_column(String(20), default=DEVELOPMENT)

@@ -28,7 +28,11 @@ class WebhookDelivery(UUIDv7AuditBase):
     """
 
     __tablename__ = "webhook_delivery"
-    __table_args__ = (Index("ix_webhook_delivery_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        # GET /webhooks/deliveries: one environment's deliveries, newest first, in keyset pages.
+        Index("ix_webhook_delivery_isv_env_created", "isv_id", "environment", "created_at", "id"),
+    )
 
     isv_id: Mapped[UUID] = mapped_column(ForeignKey("isv.id", ondelete="CASCADE"), index=True)
     environment: Mapped[str] = mapped_column(String(20), server_default=DEVELOPMENT)
