@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, lazyload
 
 from install_service import error_codes
 from install_service.catalog.app_definitions import load_apps
@@ -19,6 +20,7 @@ from install_service.db.models import (
     InstalledWorkflow,
     Integration,
     Workflow,
+    WorkflowVersion,
 )
 from install_service.errors import NotFound
 from install_service.ids import parse_id
@@ -83,19 +85,31 @@ async def installation_for(
 async def list_integrations(
     session: AsyncSession, isv_id: uuid.UUID, user: EndUser, public_url: str
 ) -> list[IntegrationListing]:
-    """Every integration of the ISV with ``user``'s installation state."""
-    integrations = (
-        await session.scalars(
-            select(Integration).where(Integration.isv_id == isv_id).order_by(Integration.created_at)
+    """Every integration of the ISV with ``user``'s installation state, in one SELECT:
+    the integrations (catalogue order) with their workflows and the versions open to
+    ``user`` (ISV-wide or theirs, never other users'), each beside ``user``'s installation
+    of it with its installed workflows and their versions."""
+    open_versions = Workflow.versions.and_(
+        or_(WorkflowVersion.user_id.is_(None), WorkflowVersion.user_id == user.id)
+    )
+    rows = await session.execute(
+        select(Integration, Installation)
+        .outerjoin(
+            Installation,
+            and_(Installation.integration_id == Integration.id, Installation.user_id == user.id),
         )
-    ).all()
-    installations = {
-        i.integration_id: i
-        for i in (
-            await session.scalars(select(Installation).where(Installation.user_id == user.id))
-        ).all()
-    }
-    return [describe(i, installations.get(i.id), public_url) for i in integrations]
+        .where(Integration.isv_id == isv_id)
+        .order_by(Integration.created_at)
+        .options(
+            joinedload(Integration.workflows).joinedload(open_versions),
+            joinedload(Installation.workflows).options(
+                joinedload(InstalledWorkflow.workflow_version),
+                lazyload(InstalledWorkflow.workflow),  # in the identity map by then
+            ),
+            lazyload(Installation.integration),  # the row's own integration
+        )
+    )
+    return [describe(i, installation, public_url) for i, installation in rows.unique()]
 
 
 def describe(
