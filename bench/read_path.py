@@ -9,7 +9,8 @@ most). Rate limits are raised for the run. SQLite always; PostgreSQL when
 table and writes its section of bench/results.md. Not a test.
 
     PYTHONPATH=. .venv/bin/python bench/read_path.py [--seconds 5] [--connections 4]
-        [--workers 1] [--backend sqlite --backend postgresql] [--no-results]
+        [--workers 1] [--backend sqlite --backend postgresql] [--env NAME=VALUE ...]
+        [--no-results]
 
 ``--workers N`` serves our routes with ``install-service serve --workers N`` (PostgreSQL
 only; the anchor stays one process, so the ratio shows what the extra processes buy).
@@ -105,7 +106,9 @@ def start_hello(directory: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the hello app did not start")
 
 
-def start_service(db_url: str, directory: Path, workers: int) -> tuple[ServiceProcess, dict]:
+def start_service(
+    db_url: str, directory: Path, workers: int, extra_env: dict[str, str] | None = None
+) -> tuple[ServiceProcess, dict]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = service_env(
@@ -115,6 +118,7 @@ def start_service(db_url: str, directory: Path, workers: int) -> tuple[ServicePr
             "INSTALL_SERVICE_PUBLIC_URL": url,
             "INSTALL_SERVICE_RATE_LIMIT_API": "1000000/minute",
             "INSTALL_SERVICE_RATE_LIMIT_USER": "1000000/minute",
+            **(extra_env or {}),
         }
     )
     args = ["serve", "--port", str(port)] + (["--workers", str(workers)] if workers > 1 else [])
@@ -133,7 +137,8 @@ def seed(url: str, env: dict) -> tuple[dict[str, str], str]:
 
 
 def measure(backend: str, db_url: str, directory: Path, args: argparse.Namespace) -> dict:
-    server, env = start_service(db_url, directory, args.workers)
+    extra = dict(item.split("=", 1) for item in args.env)
+    server, env = start_service(db_url, directory, args.workers, extra)
     try:
         headers, user_id = seed(server.url, env)
         base = f"{server.url}/2024-03"
@@ -161,6 +166,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--backend", action="append", choices=sorted(GOALS))
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
     parser.add_argument("--no-results", action="store_true", help="don't write results.md")
     args = parser.parse_args()
     backends = args.backend or ["sqlite", "postgresql"]
