@@ -33,23 +33,75 @@ async def _in_session(settings: Settings, work):
         await config.get_engine().dispose()
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from install_service.app import create_app
 
     _migrate(settings)
+    if workers > 1:
+        _serve_processes(settings, host, port, workers)
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, **_uvicorn_options(settings))
+
+
+def _uvicorn_options(settings: Settings) -> dict:
     # X-Forwarded-For (and -Proto) are believed only from INSTALL_SERVICE_TRUSTED_PROXIES;
     # uvicorn's own default would trust 127.0.0.1, and it never reads "Forwarded".
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=False,  # install_service.http.access_log logs requests, without secrets
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=list(settings.trusted_proxies),
-    )
+    return {
+        "log_level": "info",
+        "access_log": False,  # install_service.http.access_log logs requests, without secrets
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+    }
+
+
+def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
+    """``workers`` server processes sharing one listening socket. Process n is DBOS executor
+    ``<INSTALL_SERVICE_EXECUTOR_ID>-<n>``, the same after a restart, so each resumes its own
+    runs. Stops them all on SIGINT/SIGTERM."""
+    import multiprocessing
+    import signal
+    import socket
+    from dataclasses import replace
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(
+            target=_serve_on_socket,
+            args=(replace(settings, executor_id=f"{settings.executor_id}-{n}"), sock),
+            name=f"install-service-{n}",
+        )
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(_signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
+    sock.close()
+
+
+def _serve_on_socket(settings: Settings, sock) -> None:
+    """One of ``serve --workers``'s processes (a spawned child)."""
+    import uvicorn
+
+    from install_service.app import create_app
+
+    config = uvicorn.Config(create_app(settings), **_uvicorn_options(settings))
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @click.group()
@@ -60,9 +112,24 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes on one port (PostgreSQL only); each keeps its own caches and "
+    "rate-limit counts.",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Apply migrations, then serve."""
-    _serve(_settings(host, port), host, port)
+    settings = _settings(host, port)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        raise click.UsageError(
+            "--workers needs PostgreSQL (INSTALL_SERVICE_DATABASE_URL=postgresql+asyncpg://...): "
+            "SQLite has one writer, and the runtime's SQLite queues are not shared safely "
+            "between processes"
+        )
+    _serve(settings, host, port, workers)
 
 
 @main.command()

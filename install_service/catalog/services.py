@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, lazyload, noload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from install_service import error_codes
@@ -110,20 +111,37 @@ async def installation_for(
 async def list_integrations(
     session: AsyncSession, isv_id: uuid.UUID, user: EndUser, public_url: str
 ) -> list[IntegrationListing]:
-    """Every integration of the ISV with ``user``'s installation state."""
-    integrations = (
-        await session.scalars(
-            select(Integration).where(Integration.isv_id == isv_id).order_by(Integration.created_at)
+    """Every integration of the ISV with ``user``'s installation state, in one SELECT:
+    the integrations (catalogue order) with their workflows and the versions open to
+    ``user`` (ISV-wide or theirs, never other users'), each beside ``user``'s installation
+    of it with its installed workflows and their versions."""
+    open_versions = Workflow.every_version.and_(
+        or_(WorkflowVersion.user_id.is_(None), WorkflowVersion.user_id == user.id)
+    )
+    rows = await session.execute(
+        select(Integration, Installation)
+        .outerjoin(
+            Installation,
+            and_(Installation.integration_id == Integration.id, Installation.user_id == user.id),
         )
-    ).all()
-    installations = {
-        i.integration_id: i
-        for i in (
-            await session.scalars(select(Installation).where(Installation.user_id == user.id))
-        ).all()
-    }
-    await load_own_versions(session, [w for i in integrations for w in i.workflows], user.id)
-    return [describe(i, installations.get(i.id), public_url) for i in integrations]
+        .where(Integration.isv_id == isv_id)
+        .order_by(Integration.created_at)
+        .options(
+            joinedload(Integration.workflows).options(
+                joinedload(open_versions), noload(Workflow.versions)
+            ),
+            joinedload(Installation.workflows).options(
+                joinedload(InstalledWorkflow.workflow_version),
+                lazyload(InstalledWorkflow.workflow),  # in the identity map by then
+            ),
+            lazyload(Installation.integration),  # the row's own integration
+        )
+    )
+    found = rows.unique().all()
+    for integration, _ in found:
+        for workflow in integration.workflows:
+            set_committed_value(workflow, "versions", list(workflow.every_version))
+    return [describe(i, installation, public_url) for i, installation in found]
 
 
 def describe(

@@ -19,10 +19,13 @@ from install_service.db.models import EndUser, Isv
 from install_service.enduser import services
 from install_service.enduser.cors import CORS_ALLOW_ORIGIN_STATE_KEY
 from install_service.errors import Forbidden, NotFound, Unauthorized
+from install_service.ids import parse_id
+from install_service.isvs.auth_cache import USERS, CachedUser
 from install_service.isvs.dependencies import bearer_token
 from install_service.isvs.services import IsvContext, authenticate
 from install_service.ratelimits import AuthFailures
-from install_service.security.user_tokens import USER_TOKEN_HEADER, UserTokens
+from install_service.security.auth_cache import attach, detached_copy
+from install_service.security.user_tokens import USER_TOKEN_HEADER, InvalidUserToken, UserTokens
 from install_service.settings import Settings
 from install_service.users.dependencies import required_user
 from install_service.users.tokens import user_for_token
@@ -52,6 +55,31 @@ class Caller:
                 raise NotFound("User not found", code=error_codes.USER_NOT_FOUND)
             return self.user
         return await required_user(session, self.isv, user_ref)
+
+
+async def token_user(
+    session: AsyncSession, user_tokens: UserTokens, token: str | None
+) -> tuple[EndUser, Isv]:
+    """The live end user of a user JWT and their ISV: the token is verified every time, the
+    rows come from the process's cache (``isvs.auth_cache.USERS``, no SQL) or, on a miss or a
+    bad token, from ``users.tokens.user_for_token`` (and its errors).
+
+    Raises:
+        Unauthorized: as ``user_for_token`` (401).
+    """
+    try:
+        claims = user_tokens.verify(token)
+    except InvalidUserToken:
+        claims = None
+    user_id = claims and parse_id(claims.user_id)
+    cached = user_id and USERS.get(user_id)
+    if cached and claims and str(cached.isv.id) == claims.isv_id:
+        return attach(session, cached.user), attach(session, cached.isv)
+    generation = USERS.generation()
+    user = await user_for_token(session, user_tokens, token)
+    isv = await session.get_one(Isv, user.isv_id)
+    USERS.put(user.id, CachedUser(detached_copy(user), detached_copy(isv)), generation=generation)
+    return user, isv
 
 
 async def provide_caller(
@@ -84,8 +112,7 @@ async def provide_caller(
         if api_key is not None:
             request.state[CORS_ALLOW_ORIGIN_STATE_KEY] = None  # API keys are for backends
             return Caller(await authenticate(db_session, api_key))
-        user = await user_for_token(db_session, user_tokens, token)
-    isv = await db_session.get_one(Isv, user.isv_id)
+        user, isv = await token_user(db_session, user_tokens, token)
     origin = request.headers.get("origin")
     normalised = services.request_origin(origin)
     listed = services.is_listed(normalised, isv.allowed_origins)

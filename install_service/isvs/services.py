@@ -17,7 +17,9 @@ from install_service.db.models import ApiKey, Isv
 from install_service.db.models.tenants import DEVELOPMENT
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput, NotFound, Unauthorized
+from install_service.isvs.auth_cache import API_KEYS, CachedKey, forget_isv
 from install_service.security.api_keys import generate_api_key, hash_api_key
+from install_service.security.auth_cache import attach, detached_copy
 from install_service.security.ssrf import check_webhook_url
 
 PRODUCTION = "production"
@@ -149,7 +151,8 @@ async def get_isv(session: AsyncSession, isv_ref: str) -> Isv:
 
 async def rotate_api_key(session: AsyncSession, isv_ref: str, environment: str) -> str:
     """Revoke every live API key of ``environment`` of the ISV ``isv_ref`` (they answer 401
-    from the commit on) and return a new one, in clear, once.
+    from the commit on: in this process at once, in others within the authentication
+    cache's TTL, ``security.auth_cache``) and return a new one, in clear, once.
 
     Raises:
         InvalidInput: ``environment`` is not "development" or "production".
@@ -168,20 +171,28 @@ async def rotate_api_key(session: AsyncSession, isv_ref: str, environment: str) 
             )
             .values(revoked_at=datetime.now(UTC))
         )
-        return await add_api_key(session, isv, environment)
+        key = await add_api_key(session, isv, environment)
+    forget_isv(isv.id, environment)
+    return key
 
 
 async def authenticate(session: AsyncSession, api_key: str | None) -> IsvContext:
-    """The caller behind ``api_key``.
+    """The caller behind ``api_key``: from the process's cache (``isvs.auth_cache``, no
+    SQL), else one SELECT, whose answer is cached when the key is live.
 
     Raises:
-        Unauthorized: no key, or no live key with that digest.
+        Unauthorized: no key, or no live key with that digest (never cached).
     """
     if not api_key:
         raise Unauthorized("Missing API key: send Authorization: Bearer <API key>")
+    digest = hash_api_key(api_key)
+    if (cached := API_KEYS.get(digest)) is not None:
+        return IsvContext(isv=attach(session, cached.isv), environment=cached.environment)
+    generation = API_KEYS.generation()
     row = await session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(api_key), ApiKey.revoked_at.is_(None))
+        select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
     )
     if row is None:
         raise Unauthorized("Invalid API key")
+    API_KEYS.put(digest, CachedKey(detached_copy(row.isv), row.environment), generation=generation)
     return IsvContext(isv=row.isv, environment=row.environment)

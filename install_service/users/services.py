@@ -18,6 +18,7 @@ from install_service.db.models import EndUser
 from install_service.db.transactions import write_transaction
 from install_service.errors import Conflict, NotFound
 from install_service.ids import parse_id
+from install_service.isvs.auth_cache import forget_user
 from install_service.isvs.services import IsvContext
 from install_service.security.user_tokens import UserTokens
 from install_service.triggers import subscriptions, sync
@@ -209,8 +210,8 @@ async def delete_user(session: AsyncSession, ctx: IsvContext, user_ref: str) -> 
     """Delete the user with everything of theirs: credentials, installations and their
     installed workflows, install links, user-specific workflow versions (every table's
     ``end_user`` foreign key is ``ON DELETE CASCADE``; SQLite enforces it through
-    ``PRAGMA foreign_keys=ON``, see ``db.config``). Their JWTs stop working, as the
-    modal looks the user up.
+    ``PRAGMA foreign_keys=ON``, see ``db.config``). Their JWTs stop working: the modal
+    looks the user up, the end-user API drops them from its cache.
 
     Raises:
         NotFound: no such user in this ISV environment (404).
@@ -219,6 +220,7 @@ async def delete_user(session: AsyncSession, ctx: IsvContext, user_ref: str) -> 
         user = await get_user(session, ctx, user_ref)
         hook_changes = await subscriptions.stage_user_removal(session, user.id)
         await session.execute(delete(EndUser).where(EndUser.id == user.id))
+    forget_user(user.id)  # other processes: within the cache's TTL (security.auth_cache)
     await sync.request(hook_changes)  # their app-trigger hooks are deleted from the apps
 
 

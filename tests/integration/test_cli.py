@@ -11,10 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from install_service.isvs.auth_cache import API_KEYS, USERS
 from install_service.settings import PROJECT_ROOT
 from tests.support.db_rows import count
 
 pytestmark = pytest.mark.usefixtures("backend")
+
+
+def after_auth_cache_ttl() -> None:
+    """What ``AUTH_CACHE_TTL_S`` does to this process's authentication caches (the test
+    client's) after the CLI, another process, changed an ISV or its keys: forget them."""
+    API_KEYS.clear()
+    USERS.clear()
+
 
 COMMAND = Path(sys.executable).parent / "install-service"
 EXAMPLE = PROJECT_ROOT / "examples" / "acme-bigcommerce.yaml"
@@ -183,6 +192,7 @@ async def test_rotate_api_key_prints_a_new_key_and_revokes_the_old(
     assert rotated["environment"] == environment and rotated["apiKey"] != created[key_field]
     assert rotated["apiKey"].startswith("isk_dev_" if environment == "development" else "isk_prod_")
 
+    after_auth_cache_ttl()
     old = await client.get("/2023-12/users", headers=bearer(created[key_field]))
     assert old.status_code == 401 and old.json()["code"] == "unauthorized"
     new = await client.get("/2023-12/users", headers=bearer(rotated["apiKey"]))
@@ -192,6 +202,7 @@ async def test_rotate_api_key_prints_a_new_key_and_revokes_the_old(
 
     plain = run("isv", "rotate-api-key", "--isv", created["isvId"], "--environment", environment)
     assert plain.returncode == 0 and "apiKey: isk_" in plain.stdout
+    after_auth_cache_ttl()
     assert (
         await client.get("/2023-12/users", headers=bearer(rotated["apiKey"]))
     ).status_code == 401
@@ -235,6 +246,7 @@ async def test_isv_create_and_update_set_the_webhook_urls(run, client) -> None:
     assert json.loads(done.stdout) == {"webhookUrl": moved, "errorWebhookUrl": ERRORS}
     done = run("isv", "update", "--isv", created["isvId"], "--error-webhook-url", "", "--json")
     assert json.loads(done.stdout) == {"webhookUrl": moved, "errorWebhookUrl": None}
+    after_auth_cache_ttl()
     assert await current() == {"webhookUrl": moved, "errorWebhookUrl": None}
     done = run("isv", "update", "--isv", created["isvId"], "--error-webhook-url", ERRORS)
     assert done.returncode == 0 and f"errorWebhookUrl: {ERRORS}" in done.stdout

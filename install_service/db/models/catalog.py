@@ -55,6 +55,11 @@ class Workflow(UUIDv7AuditBase):
         order_by="WorkflowVersion.version",
         lazy="selectin",
     )
+    # Every version, user-specific ones too: never loaded unless a query asks, filtered with
+    # ``.and_()`` to the versions open to one user (``catalog.services.list_integrations``).
+    every_version: Mapped[list[WorkflowVersion]] = relationship(
+        order_by="WorkflowVersion.version", viewonly=True, lazy="raise"
+    )
 
     def latest_released(self) -> WorkflowVersion | None:
         """The newest released, ISV-wide (not user-specific) version."""
