@@ -168,7 +168,14 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=sorted(GOALS))
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
     parser.add_argument("--no-results", action="store_true", help="don't write results.md")
+    parser.add_argument("--json", action="store_true", help="last line: the suite's JSON (P4)")
+    parser.add_argument("--quick", action="store_true", help="2 s a route (a smoke run)")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = 2.0
+    keys = {"GET /users/{id}/token": "token", "GET /integrations?userId=": "integrations"}
+    keys["GET /users/{id}"] = "user"
+    figures: dict[str, dict[str, float]] = {}
     backends = args.backend or ["sqlite", "postgresql"]
     lines = [
         "# Read path (P4)",
@@ -196,7 +203,9 @@ def main() -> None:
                 print(f"{backend}: skipped (no INSTALL_SERVICE_TEST_POSTGRES_URL)")
                 continue
             (directory / backend).mkdir(exist_ok=True)
+            figures[backend] = {"hello": anchor}
             for route, rate in measure(backend, db_url, directory / backend, args).items():
+                figures[backend][keys[route]] = rate
                 ratio = rate / anchor
                 row = (
                     f"| {backend} | {route} | {rate:,.0f} | {anchor:,.0f} | {ratio:.2f}× "
@@ -206,6 +215,8 @@ def main() -> None:
                 lines.append(row)
     if not args.no_results:
         write_section(RESULTS, "\n".join(lines))
+    if args.json:  # the contract of bench/suite.py (P4): one JSON object, last line
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":

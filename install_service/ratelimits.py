@@ -92,14 +92,14 @@ def rate_limit_middleware(
     def identify(request: Request[Any, Any, Any]) -> str:
         return request_identity(request, user_tokens)
 
-    def is_api_call(request: Request[Any, Any, Any]) -> bool:
+    async def is_api_call(request: Request[Any, Any, Any]) -> bool:  # async: no thread hop
         identity = identify(request)
         return request.method != "OPTIONS" and (
             identity.startswith("api:")
             or (identity.startswith("ip:") and request.url.path.startswith(prefixes))
         )
 
-    def is_user_call(request: Request[Any, Any, Any]) -> bool:
+    async def is_user_call(request: Request[Any, Any, Any]) -> bool:
         return request.method != "OPTIONS" and identify(request).startswith("user:")
 
     return [

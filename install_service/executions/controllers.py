@@ -25,12 +25,12 @@ from install_service.executions.schemas import (
     ExecutionView,
     RerunResult,
 )
+from install_service.http.pagination import page_size
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
 from install_service.runtime.records import iso
 from install_service.users.dependencies import UserIdQuery
-from install_service.users.pagination import page_size
 
 LimitQuery = Annotated[str | None, QueryParameter(name="limit")]
 CursorQuery = Annotated[str | None, QueryParameter(name="cursor")]

@@ -18,11 +18,11 @@ from install_service.db.models import EventReceipt, Execution
 from install_service.db.models.executions import FAILED
 from install_service.db.transactions import end_read, write_transaction
 from install_service.errors import NotFound
+from install_service.http.pagination import decode_cursor, encode_cursor
 from install_service.ids import parse_id
 from install_service.isvs.services import IsvContext
 from install_service.runtime.retention import forget_runs
 from install_service.runtime.runner import Job, enqueue
-from install_service.users.pagination import decode_cursor, encode_cursor
 from install_service.users.services import get_user
 from install_service.workflows.services import find_workflow, installed_copy
 

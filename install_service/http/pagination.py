@@ -1,9 +1,9 @@
 """Keyset pagination of lists: ``?limit=`` and an opaque ``cursor`` (spec, "Conventions").
 
 A cursor names the last row of a page by its ``(created_at, id)``; the next page starts
-after it, so rows created meanwhile neither repeat nor shift a page. The format is that of
-``GET /users`` (``users.pagination``, which predates this shared home and should become a
-re-export of it): URL-safe base64, no padding, of ``<created_at ISO 8601>|<id hex>``.
+after it, so rows created meanwhile neither repeat nor shift a page. Every list route uses
+it (users, installations, versions, deliveries, logs): URL-safe base64, no padding, of
+``<created_at ISO 8601>|<id hex>``.
 """
 
 from __future__ import annotations

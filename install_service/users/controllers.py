@@ -10,12 +10,12 @@ from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service.db.models import EndUser
+from install_service.http.pagination import page_size
 from install_service.isvs.dependencies import provide_isv
 from install_service.isvs.services import IsvContext
 from install_service.responses import Success
 from install_service.security.user_tokens import UserTokens
 from install_service.users import services
-from install_service.users.pagination import page_size
 from install_service.users.schemas import (
     BatchCreated,
     BatchError,

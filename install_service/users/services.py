@@ -17,12 +17,12 @@ from install_service import error_codes
 from install_service.db.models import EndUser
 from install_service.db.transactions import write_transaction
 from install_service.errors import Conflict, NotFound
+from install_service.http.pagination import decode_cursor, encode_cursor
 from install_service.ids import parse_id
 from install_service.isvs.auth_cache import forget_user
 from install_service.isvs.services import IsvContext
 from install_service.security.user_tokens import UserTokens
 from install_service.triggers import subscriptions, sync
-from install_service.users.pagination import decode_cursor, encode_cursor
 
 
 def _taken(username: str) -> Conflict:

@@ -1,4 +1,4 @@
-"""``http.pagination``: the same cursors and 422s as ``GET /users`` (``users.pagination``)."""
+"""``http.pagination``: the cursors and 422s of every list route."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ import pytest
 from install_service import error_codes
 from install_service.errors import InvalidInput
 from install_service.http import pagination
-from install_service.users import pagination as user_pagination
 
 
-def test_cursors_are_those_of_get_users() -> None:
+def test_a_cursor_round_trips() -> None:
     at, row_id = datetime(2026, 12, 4, 2, 30, 1, 123456, tzinfo=UTC), uuid.uuid4()
     cursor = pagination.encode_cursor(at, row_id)
-    assert cursor == user_pagination.encode_cursor(at, row_id)
     assert pagination.decode_cursor(cursor) == (at, row_id)
     assert pagination.decode_cursor(None) is None and pagination.decode_cursor(" ") is None
 

@@ -1,4 +1,4 @@
-"""``?limit=`` and opaque cursors (install_service.users.pagination)."""
+"""``?limit=`` and opaque cursors (install_service.http.pagination)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from install_service.errors import InvalidInput
-from install_service.users.pagination import (
+from install_service.http.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     decode_cursor,
