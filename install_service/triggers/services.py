@@ -24,12 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service import error_codes
 from install_service.catalog.app_triggers import Callback, CallbackRejected, trigger_app
 from install_service.db.models import EndUser, HookReceipt, HookSubscription, Installation
-from install_service.db.models.triggers import ACTIVE
+from install_service.db.models.triggers import ACTIVE, PENDING
 from install_service.db.transactions import end_read, write_transaction
 from install_service.errors import Forbidden, NotFound, ServiceError, Unauthorized
 from install_service.runtime.runner import Job, enqueue
 from install_service.triggers.subscriptions import trigger_scope
 from install_service.triggers.sync import callback_secret
+
+LIVE = (ACTIVE, PENDING)  # pending: the app may call before our registration step ends
 
 
 class InvalidCallback(ServiceError):
@@ -55,7 +57,7 @@ async def accept_callback(
     """
     row = await session.get(HookSubscription, subscription_id)
     hooks = trigger_app(app_key)
-    if row is None or hooks is None or row.app != app_key or row.status != ACTIVE:
+    if row is None or hooks is None or row.app != app_key or row.status not in LIVE:
         raise NotFound("No such trigger subscription", code=error_codes.SUBSCRIPTION_NOT_FOUND)
     given = headers.get(hooks.secret_header, "")
     if not given:

@@ -4,9 +4,9 @@
 ``hook:<subscriptionId>:<generation>``, so asking twice starts it once). Its steps:
 
 - ``pending`` → ``register``: with the installation's credential (decrypted in the step),
-  delete any hook of ours left at that destination by an earlier attempt, create the hook
-  with a fresh random secret, then record the hook id and seal the secret together with
-  the credential values (so the hook can be deleted after the credential is gone);
+  seal a fresh random secret together with the credential values (so the hook can be
+  deleted after the credential is gone) and commit it, delete any hook of ours left at that
+  destination by an earlier attempt, create the hook, then record its id;
 - ``deleting`` → ``unregister``: delete the hook with the sealed credential values, then
   the row.
 
@@ -134,6 +134,13 @@ async def _register(subscription_id: str, generation: int) -> str | None:
     app = load_apps()[app_key]
     if previous is not None:  # registered before, maybe in another store: delete that hook
         await _delete_hook(app_key, *previous)
+    # The secret is stored before the app knows it, so the first callback finds it.
+    async with ctx.session_maker() as session, write_transaction(session):
+        row = await _current(session, subscription_id, generation, PENDING)
+        if row is None:  # superseded meanwhile: the newer sync cleans up
+            return None
+        row.key_id, row.sealed = ctx.cipher.seal({**credential, SECRET_FIELD: secret}, **_aad(row))
+        row.hook_id, row.credential_id = None, UUID(credential_id)
 
     async def replace_hook(call: Any) -> Any:
         for old in await hooks.list_hooks(call):
@@ -154,9 +161,7 @@ async def _register(subscription_id: str, generation: int) -> str | None:
         row = await _current(session, subscription_id, generation, PENDING)
         if row is None:  # superseded meanwhile: the newer sync cleans up
             return None
-        row.key_id, row.sealed = ctx.cipher.seal({**credential, SECRET_FIELD: secret}, **_aad(row))
         row.hook_id, row.status, row.last_error = hook.id, ACTIVE, None
-        row.credential_id = UUID(credential_id)
     return hook.id
 
 
