@@ -16,12 +16,18 @@ local variables only: it is never a step input or output, nor in a message or lo
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from install_service.catalog.app_actions import call_action
 from install_service.catalog.app_definitions import load_apps
-from install_service.catalog.app_triggers import CallbackRejected, call_hook_operation, trigger_app
+from install_service.catalog.app_triggers import (
+    CallbackRejected,
+    HookCall,
+    call_hook_operation,
+    trigger_app,
+)
 from install_service.db.models import Credential
 from install_service.grammar.expressions import (
     ExpressionError,
@@ -35,6 +41,7 @@ from install_service.runtime.stream_data import post_signed
 
 APP_ACTION = "appAction"
 APP_TRIGGER = "appTrigger"
+T = TypeVar("T")
 
 
 class BlockFailed(Exception):
@@ -126,19 +133,35 @@ async def _app_trigger(
         callback = hooks.parse_callback(json.dumps(raw_job["trigger"]).encode())
     except CallbackRejected as exc:
         raise BlockFailed(exc.message) from None
-    ctx = engine.context()
     values = await credential_values(plan["credentialId"])
     try:
-        return await call_hook_operation(
-            app,
-            values,
-            lambda call: hooks.fetch_trigger_data(call, callback),
-            api_base_override=ctx.settings.api_base_for(app.key),
-            client=ctx.client,
-            timeout_s=ctx.settings.app_call_timeout_s,
+        return await hook_operation(
+            app.key, values, lambda call: hooks.fetch_trigger_data(call, callback)
         )
     finally:
         del values
+
+
+async def hook_operation(
+    app_key: str,
+    credential: dict[str, str],
+    operation: Callable[[HookCall], Awaitable[T]],
+    *,
+    secrets: Iterable[str] = (),
+) -> T:
+    """``operation`` on the app's webhooks API with this process's HTTP client, the app's API
+    base (setting or definition) and the app-call timeout; errors as
+    ``catalog.app_triggers.call_hook_operation`` (AppCallError, ``secrets`` redacted)."""
+    ctx = engine.context()
+    return await call_hook_operation(
+        load_apps()[app_key],
+        credential,
+        operation,
+        api_base_override=ctx.settings.api_base_for(app_key),
+        client=ctx.client,
+        timeout_s=ctx.settings.app_call_timeout_s,
+        secrets=secrets,
+    )
 
 
 async def credential_values(credential_id: str) -> dict[str, str]:

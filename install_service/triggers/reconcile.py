@@ -23,14 +23,14 @@ from uuid import UUID
 from dbos import DBOS
 from sqlalchemy import select
 
-from install_service.catalog.app_definitions import load_apps
-from install_service.catalog.app_triggers import call_hook_operation, trigger_app
+from install_service.catalog.app_triggers import trigger_app
 from install_service.db.models import HookSubscription
 from install_service.db.models.triggers import ACTIVE, DELETING, FAILED, PENDING
 from install_service.db.transactions import write_transaction
 from install_service.runtime import engine
+from install_service.runtime.blocks import hook_operation
 from install_service.runtime.runner import failure_message
-from install_service.triggers.sync import SECRET_FIELD, open_sealed, request
+from install_service.triggers.sync import SECRET_FIELD, open_sealed, request, sealed_credential
 
 SCHEDULE_NAME = "install_service.triggers_reconcile"
 SCHEDULE = "0 47 3 * * *"  # seconds minutes hours ...: 03:47:00 UTC daily
@@ -102,7 +102,6 @@ async def _check(subscription_id: str) -> str:
         if row is None or row.status != ACTIVE or not row.hook_id:
             return "ok"
         app_key, hook_id, sealed = row.app, row.hook_id, open_sealed(row)
-    credential = {k: v for k, v in sealed.items() if k != SECRET_FIELD}
     hooks = trigger_app(app_key)
 
     async def check(call: Any) -> str:
@@ -114,14 +113,8 @@ async def _check(subscription_id: str) -> str:
             return "reactivated"
         return "ok"
 
-    return await call_hook_operation(
-        load_apps()[app_key],
-        credential,
-        check,
-        api_base_override=ctx.settings.api_base_for(app_key),
-        client=ctx.client,
-        timeout_s=ctx.settings.app_call_timeout_s,
-        secrets=[sealed.get(SECRET_FIELD, "")],
+    return await hook_operation(
+        app_key, sealed_credential(sealed), check, secrets=[sealed.get(SECRET_FIELD, "")]
     )
 
 

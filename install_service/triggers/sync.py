@@ -27,13 +27,12 @@ from uuid import UUID
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 from sqlalchemy import select
 
-from install_service.catalog.app_definitions import load_apps
-from install_service.catalog.app_triggers import call_hook_operation, trigger_app
+from install_service.catalog.app_triggers import trigger_app
 from install_service.db.models import HookSubscription, Installation
 from install_service.db.models.triggers import ACTIVE, DELETING, FAILED, PENDING
 from install_service.db.transactions import write_transaction
 from install_service.runtime import engine, records
-from install_service.runtime.blocks import credential_values
+from install_service.runtime.blocks import credential_values, hook_operation
 from install_service.runtime.runner import failure_message, retry_options
 from install_service.triggers.subscriptions import SyncRequest, trigger_scope
 
@@ -131,7 +130,6 @@ async def _register(subscription_id: str, generation: int) -> str | None:
     secret = secrets.token_urlsafe(32)
     target = destination(app_key, subscription_id)
     hooks = trigger_app(app_key)
-    app = load_apps()[app_key]
     if previous is not None:  # registered before, maybe in another store: delete that hook
         await _delete_hook(app_key, *previous)
     # The secret is stored before the app knows it, so the first callback finds it.
@@ -148,15 +146,7 @@ async def _register(subscription_id: str, generation: int) -> str | None:
                 await hooks.delete_hook(call, old.id)
         return await hooks.create_hook(call, scope, target, secret)
 
-    hook = await call_hook_operation(
-        app,
-        credential,
-        replace_hook,
-        api_base_override=ctx.settings.api_base_for(app_key),
-        client=ctx.client,
-        timeout_s=ctx.settings.app_call_timeout_s,
-        secrets=[secret],
-    )
+    hook = await hook_operation(app_key, credential, replace_hook, secrets=[secret])
     async with ctx.session_maker() as session, write_transaction(session):
         row = await _current(session, subscription_id, generation, PENDING)
         if row is None:  # superseded meanwhile: the newer sync cleans up
@@ -182,16 +172,11 @@ async def _unregister(subscription_id: str, generation: int) -> None:
 
 async def _delete_hook(app_key: str, hook_id: str, sealed: dict[str, str]) -> None:
     """Delete the hook with the credential values it was made with (``sealed``)."""
-    ctx = engine.context()
-    credential = {k: v for k, v in sealed.items() if k != SECRET_FIELD}
     hooks = trigger_app(app_key)
-    await call_hook_operation(
-        load_apps()[app_key],
-        credential,
+    await hook_operation(
+        app_key,
+        sealed_credential(sealed),
         lambda call: hooks.delete_hook(call, hook_id),
-        api_base_override=ctx.settings.api_base_for(app_key),
-        client=ctx.client,
-        timeout_s=ctx.settings.app_call_timeout_s,
         secrets=[sealed.get(SECRET_FIELD, "")],
     )
 
@@ -199,6 +184,11 @@ async def _delete_hook(app_key: str, hook_id: str, sealed: dict[str, str]) -> No
 def open_sealed(row: HookSubscription) -> dict[str, str]:
     """The subscription's sealed values: the credential fields and the callback secret."""
     return engine.context().cipher.open(row.key_id, row.sealed, **_aad(row))
+
+
+def sealed_credential(sealed: dict[str, str]) -> dict[str, str]:
+    """The credential values among the sealed ones (without the callback secret)."""
+    return {k: v for k, v in sealed.items() if k != SECRET_FIELD}
 
 
 def callback_secret(row: HookSubscription) -> str:
