@@ -4,7 +4,6 @@ database file (ours or DBOS's, WAL included), no execution record and no log lin
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -12,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from install_service.runtime.engine import system_database_url
 from install_service.settings import Settings
 from tests.conftest import IsvFixture
-from tests.support.db_rows import postgres_text_dump
+from tests.support.db_rows import places_holding
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH
 from tests.support.runtime import (
@@ -22,11 +21,6 @@ from tests.support.runtime import (
     send_event,
 )
 from tests.support.workflows import BASE, installed_user
-
-
-def _sqlite_files(url: str) -> list[Path]:
-    path = Path(url.split(":///", 1)[1])
-    return [p for p in path.parent.glob(path.name + "*") if p.is_file()]
 
 
 async def test_no_plaintext_token_anywhere_after_runs_failures_and_reruns(
@@ -62,14 +56,7 @@ async def test_no_plaintext_token_anywhere_after_runs_failures_and_reruns(
     assert [o["status"] for o in outcomes] == ["success", "failed", "failed", "failed", "failed"]
     assert "gave up after 3 attempts" in outcomes[3]["blocks"][-1]["error"]
 
-    secret = ACCESS_TOKEN.encode()
-    if database_url.startswith("sqlite"):
-        files = _sqlite_files(database_url) + _sqlite_files(system_database_url(settings))
-        assert any("dbos" in f.name for f in files) and len(files) >= 2
-        for file in files:
-            assert secret not in file.read_bytes(), file
-    else:
-        values = await postgres_text_dump(database_url, schemas=("public", "dbos"))
-        assert values and not [v for v in values if secret in v]
+    dbos_url = system_database_url(settings)
+    assert await places_holding(database_url, dbos_url, ACCESS_TOKEN.encode()) == []
     assert ACCESS_TOKEN not in caplog.text
     assert ACCESS_TOKEN not in str(outcomes)

@@ -19,9 +19,10 @@ from standardwebhooks.webhooks import Webhook
 from install_service.catalog.loader import load_catalog, parse_catalog
 from install_service.db.config import sqlalchemy_config
 from install_service.runtime import retention
+from install_service.runtime.engine import system_database_url
 from install_service.settings import Settings
 from tests.conftest import IsvFixture
-from tests.support.db_rows import count
+from tests.support.db_rows import count, places_holding
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
 from tests.support.receiver import Receiver
@@ -281,7 +282,12 @@ async def test_delivery_receipts_are_kept_seven_days(
 
 
 async def test_an_app_triggered_execution_reruns_and_fetches_the_order_again(
-    triggered: IsvFixture, client: AsyncTestClient, store: FakeBigCommerce, inbox: Receiver
+    triggered: IsvFixture,
+    client: AsyncTestClient,
+    store: FakeBigCommerce,
+    inbox: Receiver,
+    modal_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     user_id, workflows, hook = await _installed(client, triggered, store)
     stream_workflow = workflows[STREAM_WORKFLOW]
@@ -301,3 +307,7 @@ async def test_an_app_triggered_execution_reruns_and_fetches_the_order_again(
     assert run["status"] == "success" and new_id != execution_id
     second = json.loads(inbox.wait_for(2)[1].body)
     assert second["executionId"] == new_id and second["data"]["status"] == "Shipped"
+    # The secrets rule, for app-triggered runs, their reruns and the sealed subscription.
+    dbos_url = system_database_url(modal_settings)
+    assert await places_holding(modal_settings.database_url, dbos_url, ACCESS_TOKEN.encode()) == []
+    assert ACCESS_TOKEN not in caplog.text

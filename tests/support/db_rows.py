@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -55,3 +56,23 @@ def as_uuid(value: Any) -> uuid.UUID:
     if isinstance(value, (bytes, bytearray, memoryview)) and len(bytes(value)) == 16:
         return uuid.UUID(bytes=bytes(value))
     return uuid.UUID(str(value))
+
+
+async def places_holding(database_url: str, dbos_url: str, secret: bytes) -> list[str]:
+    """Where ``secret`` is stored in plain: our database and DBOS's (SQLite: every file of
+    both, WAL included; PostgreSQL: every text or bytea value of ``public`` and ``dbos``).
+    Raises AssertionError when there is nothing to scan."""
+    if database_url.startswith("sqlite"):
+        files = [
+            p
+            for url in (database_url, dbos_url)
+            for p in Path(url.split(":///", 1)[1]).parent.glob(
+                Path(url.split(":///", 1)[1]).name + "*"
+            )
+            if p.is_file()
+        ]
+        assert any("dbos" in f.name for f in files) and len(files) >= 2
+        return [str(f) for f in files if secret in f.read_bytes()]
+    values = await postgres_text_dump(database_url, schemas=("public", "dbos"))
+    assert values
+    return [repr(v[:60]) for v in values if secret in v]
