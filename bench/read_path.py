@@ -146,11 +146,17 @@ def measure(backend: str, db_url: str, directory: Path, args: argparse.Namespace
             "GET /users/{id}/token": f"{base}/users/{user_id}/token",
             "GET /integrations?userId=": f"{base}/integrations?userId={user_id}",
             "GET /users/{id}": f"{base}/users/{user_id}",
+            # What bounds the three: our middleware and DI with no query (an authenticated
+            # route answering from memory), and the bare stack (no key, no rate limit).
+            "GET /apps (no query)": f"{base}/apps",
+            "GET /health (no key)": f"{server.url}/health",
         }
-        for url in routes.values():  # warm up: caches, connection pool, JIT-less paths
-            wrk(url, headers, 1, args.connections)
+        sent = {name: {} if "no key" in name else headers for name in routes}
+        for name, url in routes.items():  # warm up: caches, connection pool, JIT-less paths
+            wrk(url, sent[name], 1, args.connections)
         return {
-            name: wrk(url, headers, args.seconds, args.connections) for name, url in routes.items()
+            name: wrk(url, sent[name], args.seconds, args.connections)
+            for name, url in routes.items()
         }
     finally:
         server.stop()
@@ -175,6 +181,7 @@ def main() -> None:
         args.seconds = 2.0
     keys = {"GET /users/{id}/token": "token", "GET /integrations?userId=": "integrations"}
     keys["GET /users/{id}"] = "user"
+    keys |= {"GET /apps (no query)": "apps", "GET /health (no key)": "health"}
     figures: dict[str, dict[str, float]] = {}
     backends = args.backend or ["sqlite", "postgresql"]
     lines = [
@@ -207,9 +214,12 @@ def main() -> None:
             for route, rate in measure(backend, db_url, directory / backend, args).items():
                 figures[backend][keys[route]] = rate
                 ratio = rate / anchor
+                verdict = f"≥ {GOALS[backend]}×: {goal(ratio >= GOALS[backend])}"
+                if "(" in route:  # a floor for context, not a goal
+                    verdict = "context"
                 row = (
                     f"| {backend} | {route} | {rate:,.0f} | {anchor:,.0f} | {ratio:.2f}× "
-                    f"| ≥ {GOALS[backend]}×: {goal(ratio >= GOALS[backend])} |"
+                    f"| {verdict} |"
                 )
                 print(row, flush=True)
                 lines.append(row)
