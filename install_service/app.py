@@ -27,12 +27,14 @@ from install_service.credentials.controllers import (
     CredentialRequirementsController,
     CredentialsController,
 )
-from install_service.db.config import sqlalchemy_config
+from install_service.db.config import migrate_database, sqlalchemy_config
 from install_service.enduser.controllers import EndUserPreflightController
 from install_service.enduser.cors import EndUserCorsMiddleware
 from install_service.errors import ServiceError
 from install_service.events.controllers import EventsController
 from install_service.executions.controllers import ExecutionsController
+from install_service.health.controllers import HealthController
+from install_service.health.startup import Startup, StartupGate
 from install_service.http.access_log import AccessLogMiddleware, logging_config
 from install_service.http.error_answers import (
     http_error_to_json,
@@ -47,6 +49,7 @@ from install_service.installs.controllers import ModalController
 from install_service.integrations.controllers import IntegrationsController
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
+from install_service.metrics.controllers import MetricsController, metrics_middleware
 from install_service.openapi import document_errors, openapi_config
 from install_service.ratelimits import (
     AuthFailures,
@@ -120,27 +123,62 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-@asynccontextmanager
-async def background(
-    settings: Settings, services: Services, db: SQLAlchemyAsyncConfig
-) -> AsyncIterator[httpx.AsyncClient]:
+class BackgroundWork:
     """What runs beside the HTTP server, and alone in ``install-service worker``: the
-    webhook delivery worker and the workflow runtime (DBOS). Yields the shared HTTP client
-    for outgoing calls."""
-    session_maker = db.create_session_maker()
-    worker = DeliveryWorker(session_maker, services.keys, settings)
-    async with httpx.AsyncClient(follow_redirects=False) as client:
-        await worker.start()
-        await engine.start(settings, session_maker, services.keys, services.cipher, client)
+    webhook delivery worker and the workflow runtime (DBOS), using ``client`` for outgoing
+    calls. :meth:`stop` stops whatever :meth:`start` got to, even half-way."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        db: SQLAlchemyAsyncConfig,
+        client: httpx.AsyncClient,
+    ) -> None:
+        self.settings, self.services, self.client = settings, services, client
+        self.worker = DeliveryWorker(db.create_session_maker(), services.keys, settings)
+        self._session_maker = db.create_session_maker()
+        self._started: list[str] = []
+
+    async def start(self) -> None:
+        """Migrate first when ``settings.migrate_on_start`` (in a thread: Alembic is
+        synchronous), then start the delivery worker and the runtime, which resumes this
+        executor's unfinished runs, and queue what a crash left unfinished."""
+        settings, services = self.settings, self.services
+        if settings.migrate_on_start:
+            await asyncio.to_thread(migrate_database, settings.database_url)
+        await self.worker.start()
+        self._started.append("worker")
+        await engine.start(
+            settings, self._session_maker, services.keys, services.cipher, self.client
+        )
+        self._started.append("runtime")
         await retention.schedule(settings)
         await recovery.enqueue_orphans()
         await triggers_sync.request_unfinished()
         await triggers_reconcile.schedule()
+
+    async def stop(self) -> None:
+        if "runtime" in self._started:
+            engine.stop()
+        if "worker" in self._started:
+            await self.worker.stop()
+        self._started.clear()
+
+
+@asynccontextmanager
+async def background(
+    settings: Settings, services: Services, db: SQLAlchemyAsyncConfig
+) -> AsyncIterator[httpx.AsyncClient]:
+    """:class:`BackgroundWork` started and, on leaving, stopped; yields the shared HTTP
+    client for outgoing calls."""
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        work = BackgroundWork(settings, services, db, client)
         try:
+            await work.start()
             yield client
         finally:
-            engine.stop()
-            await worker.stop()
+            await work.stop()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -150,18 +188,30 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db = sqlalchemy_config(settings.database_url)
     auth_failures = AuthFailures(settings.rate_limit_auth_failures)
 
+    startup = Startup()
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with background(settings, services, db) as client:
+        """Answer at once (``/health``); migrate and launch the runtime in the background
+        (``health.startup``); on shutdown stop whatever was started."""
+        async with httpx.AsyncClient(follow_redirects=False) as client:
             app.state.http_client = client
-            yield
+            work = BackgroundWork(settings, services, db, client)
+            startup.begin(work.start)
+            try:
+                yield
+            finally:
+                await startup.cancel()
+                await work.stop()
 
     route_handlers: list = [
         *(Router(path=f"/{version}", route_handlers=list(ISV_API)) for version in API_VERSIONS),
         ModalController,
         HostedInstallController,
         PublicKeysController,
+        HealthController,
         TriggerCallbackController,
+        *([MetricsController] if settings.metrics_token else []),
         sdk_router(),  # before the static files: it answers /static/embedded.js
         create_static_files_router(
             path="/static", directories=[PACKAGE_DIR / "static", HTMX_DIST], include_in_schema=False
@@ -176,6 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
         middleware=[
+            *([metrics_middleware()] if settings.metrics_token else []),
             DropEmptyQueryValues(),
             EndUserCorsMiddleware(API_VERSIONS),
             *rate_limit_middleware(
@@ -210,7 +261,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi_config(version="0.1.0"),
         debug=settings.debug,
     )
-    app.asgi_handler = AccessLogMiddleware(app.asgi_handler)  # 404s and 405s too
+    app.state.startup = startup
+    app.state.metrics_token = settings.metrics_token
+    gated = StartupGate(app.asgi_handler, startup, settings.startup_wait_s)
+    app.asgi_handler = AccessLogMiddleware(gated)  # 404s, 405s and 503s while starting too
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -38,10 +39,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 
     from install_service.app import create_app
 
-    _migrate(settings)
-    if workers > 1:
+    if workers > 1:  # one migration, before the processes start
+        _migrate(settings)
         _serve_processes(settings, host, port, workers)
         return
+    # One process: it listens at once and migrates in its start-up (/ready says when done).
+    settings = replace(settings, migrate_on_start=True)
     uvicorn.run(create_app(settings), host=host, port=port, **_uvicorn_options(settings))
 
 
@@ -63,7 +66,6 @@ def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> 
     import multiprocessing
     import signal
     import socket
-    from dataclasses import replace
 
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -18,6 +18,7 @@ PAYLOAD_TOO_LARGE = "payload_too_large"
 VALIDATION_ERROR = "validation_error"
 RATE_LIMITED = "rate_limited"
 INTERNAL_ERROR = "internal_error"
+NOT_READY = "not_ready"  # 503 while the server starts (or after its start-up failed)
 
 # Authentication: user tokens and origins
 TOKEN_MISSING = "token_missing"

@@ -151,6 +151,12 @@ class Settings:
     log_retention_days: int = 60
     demo: bool = False
     debug: bool = False
+    # Start-up (health.startup): `serve` migrates after binding its port; requests wait up
+    # to startup_wait_s for start-up to finish, then get 503.
+    migrate_on_start: bool = False
+    # GET /metrics (Prometheus) exists only when this is set, and asks for it as a bearer token.
+    metrics_token: str = ""
+    startup_wait_s: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -196,6 +202,7 @@ class Settings:
         for name, attr in (
             ("DBOS_DATABASE_URL", "dbos_database_url"),
             ("EXECUTOR_ID", "executor_id"),
+            ("METRICS_TOKEN", "metrics_token"),
         ):
             if (raw := get(name)) is not None:
                 values[attr] = raw
@@ -213,6 +220,7 @@ class Settings:
             ("RUN_QUEUE_POLLING_INTERVAL", "run_queue_polling_interval_s"),
             ("STEP_RETRY_INTERVAL", "step_retry_interval_s"),
             ("APP_CALL_TIMEOUT", "app_call_timeout_s"),
+            ("STARTUP_WAIT", "startup_wait_s"),
         ):
             if (raw := get(name)) is not None:
                 values[attr] = _positive(name, raw)

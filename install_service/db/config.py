@@ -13,7 +13,7 @@ from advanced_alchemy.extensions.litestar import (
 )
 from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from install_service.db.transactions import WRITE_OPTION
 
@@ -38,13 +38,14 @@ def _begin(connection: Connection) -> None:
 
 
 def sqlalchemy_config(
-    database_url: str, migrations_dir: Path = MIGRATIONS_DIR
+    database_url: str, migrations_dir: Path = MIGRATIONS_DIR, *, pooled: bool = True
 ) -> SQLAlchemyAsyncConfig:
     """Plugin configuration for ``database_url`` (``sqlite+aiosqlite://`` or
     ``postgresql+asyncpg://``). SQLite runs in WAL mode with foreign keys on; the
     file's folder is created if missing. Nothing commits on its own: each use case owns
     its transaction (``db.transactions``); a request's session is closed, rolling back
-    whatever read transaction it had open, when the answer is sent."""
+    whatever read transaction it had open, when the answer is sent. ``pooled=False``: each
+    connection is closed when released (a one-off job on an event loop of its own)."""
     is_sqlite = database_url.startswith("sqlite")
     if is_sqlite and ":///" in database_url:
         Path(database_url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +54,11 @@ def sqlalchemy_config(
         session_config=AsyncSessionConfig(expire_on_commit=False),
         # hide_parameters: a database error's message (and so the log) never shows the
         # values sent, such as a webhook secret being stored.
-        engine_config=EngineConfig(pool_pre_ping=not is_sqlite, hide_parameters=True),
+        engine_config=EngineConfig(
+            pool_pre_ping=not is_sqlite,
+            hide_parameters=True,
+            **({} if pooled else {"poolclass": NullPool}),
+        ),
         alembic_config=AlembicAsyncConfig(
             script_location=str(migrations_dir),
             version_table_name="alembic_version",
@@ -71,3 +76,9 @@ def sqlalchemy_config(
 def migrate(config: SQLAlchemyAsyncConfig) -> None:
     """Apply every Alembic migration up to head (synchronous; run it outside the event loop)."""
     AlembicCommands(sqlalchemy_config=config).upgrade("head")
+
+
+def migrate_database(database_url: str) -> None:
+    """:func:`migrate` on an unpooled engine of its own: safe from any thread, nothing left
+    open after."""
+    migrate(sqlalchemy_config(database_url, pooled=False))

@@ -39,6 +39,7 @@ from install_service.installs.targets import (
     load_target,
 )
 from install_service.installs.updates import plan_update
+from install_service.metrics.series import INSTALLATIONS
 from install_service.security.credential_crypto import CredentialCipher
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import Settings
@@ -225,6 +226,8 @@ async def install(
             raise
         return InstallResult(winner, plan.workflow_ids, created=False)
     await sync.request(hook_changes)  # register app triggers' hooks, durably, in the background
+    if plan.existing is None:
+        INSTALLATIONS.labels(integration=str(plan.integration.id)).inc()
     return InstallResult(installation, plan.workflow_ids, created=True)
 
 

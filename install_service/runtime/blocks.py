@@ -35,6 +35,7 @@ from install_service.grammar.expressions import (
     evaluate_number,
     render,
 )
+from install_service.metrics.series import counted_app_call
 from install_service.runtime import engine, records
 from install_service.runtime.sql_destination import insert_row
 from install_service.runtime.stream_data import post_signed
@@ -108,15 +109,16 @@ async def _app_action(
     credential_id = plan["credentialId"]
     values = await credential_values(credential_id)
     try:
-        return await call_action(
-            app,
-            str(block.get("action")),
-            inputs,
-            values,
-            api_base_override=ctx.settings.api_base_for(app.key),
-            client=ctx.client,
-            timeout_s=ctx.settings.app_call_timeout_s,
-        )
+        with counted_app_call(app.key):
+            return await call_action(
+                app,
+                str(block.get("action")),
+                inputs,
+                values,
+                api_base_override=ctx.settings.api_base_for(app.key),
+                client=ctx.client,
+                timeout_s=ctx.settings.app_call_timeout_s,
+            )
     finally:
         del values
 
@@ -135,9 +137,10 @@ async def _app_trigger(
         raise BlockFailed(exc.message) from None
     values = await credential_values(plan["credentialId"])
     try:
-        return await hook_operation(
-            app.key, values, lambda call: hooks.fetch_trigger_data(call, callback)
-        )
+        with counted_app_call(app.key):
+            return await hook_operation(
+                app.key, values, lambda call: hooks.fetch_trigger_data(call, callback)
+            )
     finally:
         del values
 

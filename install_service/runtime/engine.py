@@ -96,6 +96,11 @@ async def ready() -> None:
     await _ready.wait()
 
 
+def launched() -> bool:
+    """Whether :func:`start` has finished in this process (and :func:`stop` not run since)."""
+    return _ready is not None and _ready.is_set()
+
+
 def system_database_url(settings: Settings) -> str:
     """The DBOS system database for ``settings`` (see the module docstring).
 

@@ -27,6 +27,7 @@ from install_service.db.models import (
 )
 from install_service.db.models.executions import FAILED, FINISHED, QUEUED, RUNNING
 from install_service.db.transactions import write_transaction
+from install_service.metrics.series import execution_finished
 from install_service.runtime import engine
 from install_service.webhooks import outbox
 
@@ -152,6 +153,10 @@ async def finish_execution(execution_id: str, status: str) -> None:
         execution = await session.get(Execution, UUID(execution_id))
         if execution is not None and execution.status not in FINISHED:
             execution.status, execution.stopped_at = status, now()
+            finished = (status, _seconds(execution.started_at, execution.stopped_at))
+        else:
+            return
+    execution_finished(*finished)
 
 
 async def fail_execution(execution_id: str, block: dict[str, Any], message: str) -> None:
@@ -197,3 +202,11 @@ async def fail_execution(execution_id: str, block: dict[str, Any], message: str)
                 },
                 environment=execution.environment,
             )
+        started = execution.started_at
+    execution_finished(FAILED, _seconds(started, stopped))
+
+
+def _seconds(started: datetime | None, stopped: datetime | None) -> float | None:
+    if started is None or stopped is None:
+        return None
+    return (stopped - started).total_seconds()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, Response, get
 
 from install_service.security.keys import KeyRing
 from install_service.security.user_tokens import UserTokens
@@ -23,7 +23,3 @@ class PublicKeysController(Controller):
     async def webhook_public_key(self, keys: KeyRing) -> Response[bytes]:
         """PEM (SubjectPublicKeyInfo) of the RSA key behind ``X-Alloy-Signature``."""
         return Response(keys.webhook_public_key_pem, media_type="application/x-pem-file")
-
-    @get("/health", summary="Liveness", media_type=MediaType.JSON)
-    async def health(self) -> dict[str, str]:
-        return {"status": "ok"}

@@ -9,6 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import AsyncEngine, async_engine_from_config
 
 import install_service.db.models  # noqa: F401  (registers every table)
+from install_service.db.transactions import WRITE_OPTION
 
 if TYPE_CHECKING:
     from advanced_alchemy.alembic.commands import AlembicCommandConfig
@@ -52,7 +53,10 @@ async def run_migrations_online() -> None:
         config.engine
         or async_engine_from_config(configuration, prefix="sqlalchemy.", poolclass=pool.NullPool),
     )
+    # A write transaction from its BEGIN (SQLite: BEGIN IMMEDIATE), so a migration waits for
+    # a concurrent writer (busy_timeout) instead of failing when its read turns into a write.
     async with engine.connect() as connection:
+        connection = await connection.execution_options(**{WRITE_OPTION: True})
         await connection.run_sync(do_run_migrations)
 
 

@@ -1,0 +1,1 @@
+"""Liveness (``/health``), readiness (``/ready``) and the server's start-up state."""
