@@ -35,7 +35,7 @@ from install_service.events.controllers import EventsController
 from install_service.executions.controllers import ExecutionsController
 from install_service.health.controllers import HealthController
 from install_service.health.startup import Startup, StartupGate
-from install_service.http.access_log import AccessLogMiddleware, logging_config
+from install_service.http.access_log import AccessLogMiddleware
 from install_service.http.error_answers import (
     http_error_to_json,
     internal_error_to_json,
@@ -44,6 +44,7 @@ from install_service.http.error_answers import (
 )
 from install_service.http.headers import security_headers
 from install_service.http.json_body import check_json_body
+from install_service.http.logs import structlog_plugin
 from install_service.http.query import DropEmptyQueryValues
 from install_service.installs.controllers import ModalController
 from install_service.integrations.controllers import IntegrationsController
@@ -224,7 +225,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=route_handlers,
-        plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin()],
+        plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin(), structlog_plugin(settings.log_format)],
         middleware=[
             *([metrics_middleware()] if settings.metrics_token else []),
             DropEmptyQueryValues(),
@@ -254,7 +255,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: internal_error_to_json,
         },
         before_request=check_json_body,
-        logging_config=logging_config(),
         before_send=[security_headers(f"/{version}/" for version in API_VERSIONS)],
         lifespan=[lifespan],
         on_startup=[lambda app: document_errors(app, tuple(f"/{v}/" for v in API_VERSIONS))],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +13,12 @@ import click
 from install_service.settings import Settings
 
 
-def _settings(host: str = "127.0.0.1", port: int = 8000) -> Settings:
-    return Settings.from_env().resolved(host, port)
+def _settings(host: str = "127.0.0.1", port: int = 8000, log_format: str = "json") -> Settings:
+    """Settings from the environment; ``log_format`` unless INSTALL_SERVICE_LOG_FORMAT is set."""
+    settings = Settings.from_env().resolved(host, port)
+    if "INSTALL_SERVICE_LOG_FORMAT" not in os.environ:
+        settings = replace(settings, log_format=log_format)
+    return settings
 
 
 def _migrate(settings: Settings) -> None:
@@ -53,6 +58,7 @@ def _uvicorn_options(settings: Settings) -> dict:
     # uvicorn's own default would trust 127.0.0.1, and it never reads "Forwarded".
     return {
         "log_level": "info",
+        "log_config": None,  # the app's logging (http.logs) formats uvicorn's lines too
         "access_log": False,  # install_service.http.access_log logs requests, without secrets
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": list(settings.trusted_proxies),
@@ -141,7 +147,7 @@ def demo(host: str, port: int) -> None:
     """Serve with the demo ISV "AcmeCo", its catalogue and the page at /demo."""
     from install_service.demo.services import demo_settings, seed_demo
 
-    settings = demo_settings(_settings(host, port))
+    settings = demo_settings(_settings(host, port, log_format="console"))
     _migrate(settings)
     asyncio.run(_in_session(settings, lambda session: seed_demo(session, settings)))
     click.echo(f"Demo: open {settings.public_url}/demo")

@@ -154,6 +154,7 @@ class Settings:
     # Start-up (health.startup): `serve` migrates after binding its port; requests wait up
     # to startup_wait_s for start-up to finish, then get 503.
     migrate_on_start: bool = False
+    log_format: str = "console"  # or "json" (http.logs); `serve` and `worker` default to json
     # GET /metrics (Prometheus) exists only when this is set, and asks for it as a bearer token.
     metrics_token: str = ""
     startup_wait_s: float = 30.0
@@ -224,6 +225,10 @@ class Settings:
         ):
             if (raw := get(name)) is not None:
                 values[attr] = _positive(name, raw)
+        if (raw := get("LOG_FORMAT")) is not None:
+            if raw not in ("json", "console"):
+                raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or console, not {raw!r}")
+            values["log_format"] = raw
         if (raw := get("DEBUG")) is not None:
             values["debug"] = _bool("DEBUG", raw)
         suffix = "_API_BASE"

@@ -18,10 +18,12 @@ steps, in order, each recorded by DBOS so a crash resumes after the last finishe
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from uuid import UUID
 
+import structlog
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, StepOptions
 from dbos._error import DBOSMaxStepRetriesExceeded
 from uuid_utils.compat import uuid7
@@ -32,6 +34,9 @@ from install_service.runtime import blocks, engine, records
 from install_service.runtime.blocks import BlockFailed, Filtered
 
 MAX_RETRY_AFTER_S = 60.0  # a longer Retry-After is cut to this
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +181,23 @@ async def call_app(
 
 @DBOS.workflow(name="install_service.run_execution")
 async def run_execution(raw_job: dict[str, Any]) -> str:
-    """Run one execution to its end; returns its final status."""
+    """Run one execution to its end; returns its final status. Every line logged meanwhile
+    carries ``isv_id``, ``workflow_id`` and ``execution_id``; the run logs one line when it
+    ends (``execution finished``, with ``status``, and the failing ``block``)."""
     await engine.ready()
     job = Job(**raw_job)
+    ids = {"isv_id": job.isv_id, "workflow_id": job.workflow_id, "execution_id": job.execution_id}
+    with structlog.contextvars.bound_contextvars(**ids):
+        status, block = await _run(job, raw_job)
+        logger.info("execution finished", extra={"status": status, "block": block})
+    return status
+
+
+async def _run(job: Job, raw_job: dict[str, Any]) -> tuple[str, str | None]:
+    """(final status, the failing block's id or None)."""
     plan = await DBOS.run_step_async({"name": "start"}, records.start_execution, raw_job)
     if plan is None:  # purged, or its installed workflow is gone
-        return "gone"
+        return "gone", None
     scope: dict[str, Any] = {
         "event": job.trigger,
         "trigger": job.trigger,
@@ -198,7 +214,7 @@ async def run_execution(raw_job: dict[str, Any]) -> str:
             await DBOS.run_step_async(
                 {"name": "finish"}, records.finish_execution, job.execution_id, "filtered"
             )
-            return "filtered"
+            return "filtered", None
         except Exception as error:  # every failure ends the run as failed
             await DBOS.run_step_async(
                 {"name": "finish"},
@@ -207,11 +223,11 @@ async def run_execution(raw_job: dict[str, Any]) -> str:
                 block,
                 failure_message(error),
             )
-            return "failed"
+            return "failed", block.get("id")
         scope["blocks"][block["id"]] = result
         if index == 0:
             scope["event"] = scope["trigger"] = result
     await DBOS.run_step_async(
         {"name": "finish"}, records.finish_execution, job.execution_id, "success"
     )
-    return "success"
+    return "success", None

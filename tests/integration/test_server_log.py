@@ -4,6 +4,7 @@ header or a body. The access log names the route and a short id of the credentia
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH
 from tests.support.processes import ServiceProcess, free_port, service_env
 from tests.support.receiver import Receiver
+from tests.support.runtime import EVENT, order_event
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # the log is the same on any database
 WEBHOOK_URL_SECRET = "hook-key-" + secrets.token_urlsafe(16)  # an ISV may put one in its URL
@@ -50,15 +52,17 @@ def service(
     process.stop()
 
 
-def wait_for_line(log: Path, *parts: str, timeout_s: float = 10.0) -> str:
-    """The first line of ``log`` holding every one of ``parts``, once the server wrote it."""
+def logged(log: Path, timeout_s: float = 10.0, **fields: object) -> dict:
+    """The first JSON line of ``log`` (``serve`` logs JSON) holding every one of ``fields``,
+    once the server wrote it."""
     deadline = time.monotonic() + timeout_s
     while True:
         for line in log.read_text().splitlines():
-            if all(part in line for part in parts):
-                return line
+            entry = json.loads(line) if line.startswith("{") else {}
+            if all(entry.get(name) == value for name, value in fields.items()):
+                return entry
         if time.monotonic() > deadline:
-            raise AssertionError(f"no log line with {parts}:\n{log.read_text()}")
+            raise AssertionError(f"no log line with {fields}:\n{log.read_text()}")
         time.sleep(0.05)
 
 
@@ -95,6 +99,10 @@ async def test_no_secret_reaches_the_log_and_each_request_is_logged_by_route_and
         assert installed.status_code == 200, installed.text
         [webhook] = receiver.wait_for(1)  # sent to the URL with its secret
         assert WEBHOOK_URL_SECRET in webhook.path
+        event = {"event": EVENT, "userId": user_id, "data": order_event()}
+        [execution_id] = (await api.post("/2023-12/run/event", json=event)).json()["executionIds"]
+        run = logged(service.log_path, event="execution finished", execution_id=execution_id)
+        assert run["isv_id"] == isv.isv_id and run["workflow_id"] and run["status"]
         bigcommerce.refuse()
         bad = {
             "app": "bigcommerce",
@@ -121,7 +129,7 @@ async def test_no_secret_reaches_the_log_and_each_request_is_logged_by_route_and
         await api.get(last, headers=anonymous)
 
     log = service.log_path
-    wait_for_line(log, f"GET {last}")  # the server logged every request above
+    logged(log, event="request", path=last)  # the server logged every request above
     text = log.read_text()
     for name, value in {
         "API key": isv.api_key,
@@ -140,13 +148,37 @@ async def test_no_secret_reaches_the_log_and_each_request_is_logged_by_route_and
         assert value not in text, f"the {name} is in the server log"
 
     assert "?" not in text.partition("Application startup complete")[2]  # no query string at all
-    wait_for_line(log, '"GET /forge-install" 200', f"query_token={token_id(jwt)}")
-    wait_for_line(log, '"GET /forge-install" 401', f"query_token={token_id(forged_jwt)}")
-    wait_for_line(log, '"GET /2024-03/integrations" 200', f"user_token={token_id(jwt)}")
-    wait_for_line(log, '"GET /2024-03/integrations" 401', f"user_token={token_id(forged_jwt)}")
-    wait_for_line(log, '"GET /embedded-install" 200', f"query_token={token_id(link_token)}")
-    wait_for_line(
-        log, '"POST /2023-12/users/', '/credentials" 422', f"api_key={token_id(isv.api_key)}"
+    every = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert every and all({"event", "level", "timestamp"} <= entry.keys() for entry in every)
+    assert all(line.startswith("{") for line in text.splitlines()), "one JSON object a line"
+    for path, status, credential, token in (
+        ("/forge-install", 200, "query_token", jwt),
+        ("/forge-install", 401, "query_token", forged_jwt),
+        ("/2024-03/integrations", 200, "user_token", jwt),
+        ("/2024-03/integrations", 401, "user_token", forged_jwt),
+        ("/embedded-install", 200, "query_token", link_token),
+        ("/no-such-page", 404, "query_token", jwt),
+        ("/2023-12/users", 401, "api_key", wrong_key),
+    ):
+        entry = logged(
+            log, event="request", path=path, status=status, **{credential: token_id(token)}
+        )
+        assert entry["method"] == "GET" and len(entry["request_id"]) == 32
+    credentials = logged(
+        log, event="request", route="/2023-12/users/{user_ref}/credentials", status=422
     )
-    wait_for_line(log, '"GET /no-such-page" 404', f"query_token={token_id(jwt)}")
-    wait_for_line(log, '"GET /2023-12/users" 401', f"api_key={token_id(wrong_key)}")
+    assert credentials["api_key"] == token_id(isv.api_key)
+    assert credentials["path"] == f"/2023-12/users/{user_id}/credentials"
+    assert "route" not in logged(log, event="request", path="/no-such-page")
+
+
+async def test_request_ids_are_echoed_and_tie_a_request_s_lines(service: ServiceProcess) -> None:
+    async with httpx.AsyncClient(base_url=service.url) as client:
+        mine = await client.get("/health", headers={"X-Request-Id": "lb-7f3a.1_x"})
+        fresh = await client.get("/health")
+        forged = await client.get("/health", headers={"X-Request-Id": 'bad id "} {'})
+    assert mine.headers["x-request-id"] == "lb-7f3a.1_x"
+    assert len(fresh.headers["x-request-id"]) == 32
+    assert forged.headers["x-request-id"] not in ('bad id "} {', fresh.headers["x-request-id"])
+    entry = logged(service.log_path, event="request", request_id="lb-7f3a.1_x")
+    assert entry["route"] == "/health" and entry["status"] == 200
