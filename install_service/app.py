@@ -150,10 +150,10 @@ class BackgroundWork:
             await asyncio.to_thread(migrate_database, settings.database_url)
         await self.worker.start()
         self._started.append("worker")
+        self._started.append("runtime")  # first: stop() destroys a half-launched DBOS too
         await engine.start(
             settings, self._session_maker, services.keys, services.cipher, self.client
         )
-        self._started.append("runtime")
         await retention.schedule(settings)
         await recovery.enqueue_orphans()
         await triggers_sync.request_unfinished()

@@ -50,7 +50,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         return
     # One process: it listens at once and migrates in its start-up (/ready says when done).
     settings = replace(settings, migrate_on_start=True)
+    _exit_0_after_sigterm()
     uvicorn.run(create_app(settings), host=host, port=port, **_uvicorn_options(settings))
+
+
+def _exit_0_after_sigterm() -> None:
+    """uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the
+    handler it found installed; with this one the process then exits 0, as a process
+    manager expects of a clean stop."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
 
 
 def _uvicorn_options(settings: Settings) -> dict:
@@ -60,6 +70,7 @@ def _uvicorn_options(settings: Settings) -> dict:
         "log_level": "info",
         "log_config": None,  # the app's logging (http.logs) formats uvicorn's lines too
         "access_log": False,  # install_service.http.access_log logs requests, without secrets
+        "timeout_graceful_shutdown": settings.shutdown_grace_s,  # SIGTERM: requests in flight
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": list(settings.trusted_proxies),
     }
@@ -108,6 +119,7 @@ def _serve_on_socket(settings: Settings, sock) -> None:
 
     from install_service.app import create_app
 
+    _exit_0_after_sigterm()
     config = uvicorn.Config(create_app(settings), **_uvicorn_options(settings))
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -158,6 +158,9 @@ class Settings:
     # GET /metrics (Prometheus) exists only when this is set, and asks for it as a bearer token.
     metrics_token: str = ""
     startup_wait_s: float = 30.0
+    # SIGTERM: stop accepting, let requests in flight finish for up to this, then stop the
+    # delivery worker and the runtime (their unfinished work resumes at the next start).
+    shutdown_grace_s: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -222,6 +225,7 @@ class Settings:
             ("STEP_RETRY_INTERVAL", "step_retry_interval_s"),
             ("APP_CALL_TIMEOUT", "app_call_timeout_s"),
             ("STARTUP_WAIT", "startup_wait_s"),
+            ("SHUTDOWN_GRACE", "shutdown_grace_s"),
         ):
             if (raw := get(name)) is not None:
                 values[attr] = _positive(name, raw)

@@ -72,6 +72,7 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
+        self._held: set[str] = set()  # lease tokens of the attempts under way
         # A claimed delivery whose worker died is free again after the lease: the timeout plus
         # a margin (the timeout itself, at most 15 s) for writing the result down.
         timeout = settings.webhook_timeout_s
@@ -105,11 +106,22 @@ class DeliveryWorker:
         self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
 
     async def stop(self) -> None:
+        """Stop the loop; the leases of attempts cut short are handed back, so another
+        process (or this one, restarted) retries those deliveries at once, not after the
+        lease. A cut attempt may have reached the receiver: at-least-once."""
         remove_waker(self.wake)
+        held = set(self._held)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if held:
+            async with self._session_maker() as session, write_transaction(session):
+                await session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.lease_token.in_(held), WebhookDelivery.status == PENDING)
+                    .values(locked_until=None, lease_token=None)
+                )
         if self._client is not None:
             await self._client.aclose()
 
@@ -143,7 +155,12 @@ class DeliveryWorker:
     async def run_once(self, limit: int = 16) -> int:
         """Claim and attempt up to ``limit`` due deliveries; returns how many were attempted."""
         claimed = await self._claim(limit)
-        await asyncio.gather(*(self._attempt(*lease) for lease in claimed))
+        tokens = {token for _, token in claimed}
+        self._held |= tokens
+        try:
+            await asyncio.gather(*(self._attempt(*lease) for lease in claimed))
+        finally:
+            self._held -= tokens
         return len(claimed)
 
     async def _claim(self, limit: int) -> list[tuple[UUID, str]]:

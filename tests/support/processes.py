@@ -109,6 +109,18 @@ class ServiceProcess:
             self._proc.wait(timeout=10)
         self._proc = None
 
+    def terminate(self) -> None:
+        """SIGTERM, as a process manager stops a service; see :meth:`wait_exit`."""
+        assert self._proc is not None
+        self._proc.terminate()
+
+    def wait_exit(self, timeout_s: float = 30.0) -> int:
+        """Wait for the process to end; returns its exit status."""
+        assert self._proc is not None
+        status = self._proc.wait(timeout=timeout_s)
+        self._proc = None
+        return status
+
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to finish anything (a crash, an OOM kill)."""
         if self._proc is not None:
