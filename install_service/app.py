@@ -27,6 +27,8 @@ from install_service.credentials.controllers import (
     CredentialRequirementsController,
     CredentialsController,
 )
+from install_service.dashboard.controllers import dashboard_router
+from install_service.dashboard.edge import dashboard_stores
 from install_service.db.config import migrate_database, sqlalchemy_config
 from install_service.enduser.controllers import EndUserPreflightController
 from install_service.enduser.cors import EndUserCorsMiddleware
@@ -209,6 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *(Router(path=f"/{version}", route_handlers=list(ISV_API)) for version in API_VERSIONS),
         ModalController,
         HostedInstallController,
+        dashboard_router(settings, services.keys),
         PublicKeysController,
         HealthController,
         TriggerCallbackController,
@@ -226,6 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers,
         plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin(), structlog_plugin(settings.log_format)],
+        stores=dashboard_stores(db.create_session_maker()),
         middleware=[
             *([metrics_middleware()] if settings.metrics_token else []),
             DropEmptyQueryValues(),
@@ -255,7 +259,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: internal_error_to_json,
         },
         before_request=check_json_body,
-        before_send=[security_headers(f"/{version}/" for version in API_VERSIONS)],
+        before_send=[
+            security_headers((f"/{version}/" for version in API_VERSIONS), pages=("/dashboard",))
+        ],
         lifespan=[lifespan],
         on_startup=[lambda app: document_errors(app, tuple(f"/{v}/" for v in API_VERSIONS))],
         openapi_config=openapi_config(version="0.1.0"),

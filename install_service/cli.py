@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from install_service.settings import Settings
+from install_service.staff.commands import admin
 
 
 def _settings(host: str = "127.0.0.1", port: int = 8000, log_format: str = "json") -> Settings:
@@ -401,3 +402,6 @@ def triggers_reconcile(isv_id: str | None) -> None:
     for line in changes:
         click.echo(line)
     click.echo(f"{len(changes)} change(s)")
+
+
+main.add_command(admin)

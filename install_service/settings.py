@@ -135,6 +135,10 @@ class Settings:
     rate_limit_api: tuple[str, int] = ("minute", 600)  # per API key (or client IP without one)
     rate_limit_user: tuple[str, int] = ("minute", 600)  # per end user (verified user token)
     rate_limit_auth_failures: tuple[str, int] = ("minute", 20)  # per client address
+    rate_limit_sign_in: tuple[str, int] = (
+        "hour",
+        20,
+    )  # failed dashboard sign-ins per email and per address
     trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For is believed
     # The workflow runtime (DBOS Transact). Empty: beside database_url (see runtime.engine).
     dbos_database_url: str = ""
@@ -201,6 +205,8 @@ class Settings:
             values["rate_limit_user"] = _rate("RATE_LIMIT_USER", raw)
         if (raw := get("RATE_LIMIT_AUTH_FAILURES")) is not None:
             values["rate_limit_auth_failures"] = _rate("RATE_LIMIT_AUTH_FAILURES", raw)
+        if (raw := get("RATE_LIMIT_SIGN_IN")) is not None:
+            values["rate_limit_sign_in"] = _rate("RATE_LIMIT_SIGN_IN", raw)
         if (raw := get("TRUSTED_PROXIES")) is not None:
             values["trusted_proxies"] = _networks("TRUSTED_PROXIES", raw)
         for name, attr in (

@@ -4,13 +4,16 @@ from install_service.db.models.catalog import Integration, Workflow, WorkflowVer
 from install_service.db.models.executions import EventReceipt, Execution
 from install_service.db.models.installs import Credential, Installation, InstalledWorkflow
 from install_service.db.models.links import InstallLink
+from install_service.db.models.staff import AuditEntry, DashboardSession, StaffAccount
 from install_service.db.models.tenants import ApiKey, EndUser, Isv, IsvAllowedOrigin
 from install_service.db.models.triggers import HookReceipt, HookSubscription
 from install_service.db.models.webhooks import WebhookAttempt, WebhookDelivery
 
 __all__ = (
     "ApiKey",
+    "AuditEntry",
     "Credential",
+    "DashboardSession",
     "EndUser",
     "EventReceipt",
     "Execution",
@@ -22,6 +25,7 @@ __all__ = (
     "Integration",
     "Isv",
     "IsvAllowedOrigin",
+    "StaffAccount",
     "WebhookAttempt",
     "WebhookDelivery",
     "Workflow",

@@ -1,0 +1,1 @@
+"""The audit log: one row per change made in the dashboard."""

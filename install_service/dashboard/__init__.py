@@ -1,0 +1,1 @@
+"""The ISV dashboard under ``/dashboard``: sign-in, sessions, CSRF, pages."""
