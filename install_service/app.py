@@ -50,6 +50,7 @@ from install_service.http.logs import structlog_plugin
 from install_service.http.query import DropEmptyQueryValues
 from install_service.installs.controllers import ModalController
 from install_service.integrations.controllers import IntegrationsController
+from install_service.keys.refresh import KeyRefresher
 from install_service.links.controllers import HostedInstallController, LinksController
 from install_service.links.tokens import LinkTokens
 from install_service.metrics.controllers import MetricsController, metrics_middleware
@@ -141,6 +142,9 @@ class BackgroundWork:
         self.settings, self.services, self.client = settings, services, client
         self.worker = DeliveryWorker(db.create_session_maker(), services.keys, settings)
         self._session_maker = db.create_session_maker()
+        self.key_refresher = KeyRefresher(
+            self._session_maker, services.cipher, settings.key_refresh_s
+        )
         self._started: list[str] = []
 
     async def start(self) -> None:
@@ -150,6 +154,8 @@ class BackgroundWork:
         settings, services = self.settings, self.services
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate_database, settings.database_url)
+        await self.key_refresher.start()  # before anything seals or opens a credential
+        self._started.append("keys")
         await self.worker.start()
         self._started.append("worker")
         self._started.append("runtime")  # first: stop() destroys a half-launched DBOS too
@@ -166,6 +172,8 @@ class BackgroundWork:
             engine.stop()
         if "worker" in self._started:
             await self.worker.stop()
+        if "keys" in self._started:
+            await self.key_refresher.stop()
         self._started.clear()
 
 
@@ -299,9 +307,9 @@ async def run_reconcile(settings: Settings, isv_id: str | None) -> list[str]:
     db = sqlalchemy_config(settings.database_url)
     try:
         async with httpx.AsyncClient(follow_redirects=False) as client:
-            await engine.start(
-                settings, db.create_session_maker(), services.keys, services.cipher, client
-            )
+            session_maker = db.create_session_maker()
+            await KeyRefresher(session_maker, services.cipher, settings.key_refresh_s).load()
+            await engine.start(settings, session_maker, services.keys, services.cipher, client)
             try:
                 return await triggers_reconcile.reconcile(isv_id)
             finally:

@@ -124,6 +124,7 @@ class Settings:
     webhook_private_key_pem: str = ""  # RSA PEM for X-Alloy-Signature
     credential_keys: tuple[str, ...] = ()  # base64 32-byte AES-GCM keys, newest first
     link_keys: tuple[str, ...] = ()  # secrets signing install-link tokens, newest first
+    key_refresh_s: float = 5.0  # how often a process reloads the data keys (keys.refresh)
     app_api_bases: Mapping[str, str] = field(default_factory=dict)  # {"bigcommerce": url}
     # {"bigcommerce": (requests, seconds)}: replaces an app's own RATE_LIMIT (e.g. Pro plans)
     app_rate_limits: Mapping[str, tuple[int, float]] = field(default_factory=dict)
@@ -232,6 +233,7 @@ class Settings:
             ("APP_CALL_TIMEOUT", "app_call_timeout_s"),
             ("STARTUP_WAIT", "startup_wait_s"),
             ("SHUTDOWN_GRACE", "shutdown_grace_s"),
+            ("KEY_REFRESH", "key_refresh_s"),
         ):
             if (raw := get(name)) is not None:
                 values[attr] = _positive(name, raw)

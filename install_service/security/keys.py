@@ -71,6 +71,12 @@ def _pem(key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey) -> bytes:
     )
 
 
+def new_credential_key() -> CredentialKey:
+    """A fresh random AES-256 key (a data key of a rotation), kid its fingerprint."""
+    secret = os.urandom(32)
+    return CredentialKey(kid=_fingerprint(secret), secret=secret)
+
+
 def _decode_credential_key(raw: str) -> CredentialKey:
     try:
         secret = base64.b64decode(raw, validate=True)

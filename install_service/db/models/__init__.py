@@ -3,6 +3,7 @@
 from install_service.db.models.catalog import Integration, Workflow, WorkflowVersion
 from install_service.db.models.executions import EventReceipt, Execution
 from install_service.db.models.installs import Credential, Installation, InstalledWorkflow
+from install_service.db.models.keys import DataKey
 from install_service.db.models.links import InstallLink
 from install_service.db.models.staff import AuditEntry, DashboardSession, StaffAccount
 from install_service.db.models.tenants import ApiKey, EndUser, Isv, IsvAllowedOrigin
@@ -14,6 +15,7 @@ __all__ = (
     "AuditEntry",
     "Credential",
     "DashboardSession",
+    "DataKey",
     "EndUser",
     "EventReceipt",
     "Execution",
