@@ -20,13 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -34,9 +33,8 @@ import httpx
 
 from install_service.catalog.app_definitions import ConnectorDefinitionError, load_apps
 from install_service.catalog.connection_test import http_reason, network_problem, redact
-from install_service.catalog.connectors import App, render_template
+from install_service.catalog.connectors import App, app_module, render_template
 
-APPS_PACKAGE = "install_service.catalog.apps"
 MAX_RETRY_AFTER_S = 3600.0  # a longer wait an app asks for is capped to this
 
 
@@ -125,26 +123,15 @@ def quote_path(value: str) -> str:
 
 
 @functools.cache
-def _module(app_key: str) -> ModuleType | None:
-    name = f"{APPS_PACKAGE}.{app_key}"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-
-
-@functools.cache
 def actions_for(app_key: str) -> Mapping[str, Action]:
-    """The app's actions by lower-case name, {} for an app without a module.
+    """The app's actions by lower-case name, {} for an app without a module or ACTIONS.
 
     Raises ConnectorDefinitionError when the module's ACTIONS is malformed.
     """
-    module = _module(app_key)
+    module = app_module(app_key)
     if module is None:
         return MappingProxyType({})
-    actions = getattr(module, "ACTIONS", None)
+    actions = getattr(module, "ACTIONS", {})  # a module may hold only a connection test
     if not isinstance(actions, Mapping) or not all(
         isinstance(name, str) and name == name.strip().lower() and callable(action)
         for name, action in actions.items()
@@ -160,7 +147,7 @@ def rate_limit_for(app_key: str) -> tuple[int, float] | None:
 
     Raises ConnectorDefinitionError when it is malformed (seconds must be whole).
     """
-    module = _module(app_key)
+    module = app_module(app_key)
     limit = getattr(module, "RATE_LIMIT", None) if module is not None else None
     if limit is None:
         return None

@@ -8,6 +8,7 @@ not later as a failed install. What a definition means is in :mod:`.connectors`.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from collections.abc import Iterable
 from importlib import resources
@@ -25,8 +26,10 @@ from install_service.catalog.connectors import (
     DerivedValue,
 )
 
-AUTH_TYPES = frozenset({"apiKey", "tokenBasedAuth"})
-TEST_AUTHS = frozenset({"header", "oauth1"})
+AUTH_TYPES = frozenset({"apiKey", "tokenBasedAuth", "connectionString"})
+# "module": the app's module (catalog/apps/<key>.py) makes the test in code
+# (``async test_connection(values, *, allow_private, timeout_s) -> ConnectionResult``).
+TEST_AUTHS = frozenset({"header", "oauth1", "module"})
 TEST_METHODS = frozenset({"GET", "HEAD"})
 OAUTH1_SIGNATURE_METHODS = frozenset({"HMAC-SHA256", "HMAC-SHA512"})
 OAUTH1_KEYS = frozenset(
@@ -113,14 +116,19 @@ def parse_app(file_name: str, text: str) -> App:
     known = {*names, *(d.name for d in derived)}
     if len(known) != len(names) + len(derived):
         read.fail("field and derived names must be unique")
+    test = read.connection_test(doc.get("connection_test"), known | {"api_base"})
+    if test.auth != "module" or "api_base" in doc:  # an app tested in code may have no API
+        api_base = read.template(doc, "api_base", known)
+    else:
+        api_base = ""
     return App(
         key=key,
         name=read.text(doc, "name"),
         icon=read.text(doc, "icon"),
         auth_type=auth_type,
         fields=fields,
-        connection_test=read.connection_test(doc.get("connection_test"), known | {"api_base"}),
-        api_base=read.template(doc, "api_base", known),
+        connection_test=test,
+        api_base=api_base,
         docs_url=read.text(doc, "docs_url"),
         derived=derived,
     )
@@ -231,6 +239,8 @@ class _Reader:
         spec = self.mapping(
             raw, where, {"method", "url", "headers", "auth", "error_paths", "oauth1"}
         )
+        if spec.get("auth") == "module":
+            return self.module_test(spec)
         method = self.text(spec, "method", where, default="GET").upper()
         if method not in TEST_METHODS:
             self.fail(f"{where}.method must be one of {sorted(TEST_METHODS)}")
@@ -267,6 +277,15 @@ class _Reader:
             error_paths=tuple(paths),
             oauth1=oauth1,
         )
+
+    def module_test(self, spec: dict) -> ConnectionTest:
+        """``auth: module`` and nothing else: the app's module must exist (not imported here)."""
+        if set(spec) != {"auth"}:
+            self.fail("connection_test with auth: module takes no other keys")
+        module = f"install_service.catalog.apps.{self.file_name.rsplit('.', 1)[0]}"
+        if importlib.util.find_spec(module) is None:
+            self.fail(f"connection_test auth: module needs the module {module}")
+        return ConnectionTest(method="", url="", headers=MappingProxyType({}), auth="module")
 
 
 @functools.cache

@@ -30,9 +30,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from install_service.catalog.app_actions import _module, app_errors, quote_path
+from install_service.catalog.app_actions import app_errors, quote_path
 from install_service.catalog.app_definitions import ConnectorDefinitionError, load_apps
-from install_service.catalog.connectors import App, render_template
+from install_service.catalog.connectors import App, app_module, render_template
 
 T = TypeVar("T")
 
@@ -117,7 +117,7 @@ def trigger_app(app_key: str) -> TriggerApp | None:
     Raises ConnectorDefinitionError when ``TRIGGERS`` is malformed or, given triggers,
     ``SECRET_HEADER`` or one of the operations is missing.
     """
-    module = _module(app_key)
+    module = app_module(app_key)
     triggers = getattr(module, "TRIGGERS", None) if module is not None else None
     if triggers is None:
         return None

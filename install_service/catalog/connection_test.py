@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 from oauthlib import oauth1
 
-from install_service.catalog.connectors import App, render_template, validate_values
+from install_service.catalog.connectors import App, app_module, render_template, validate_values
 
 MAX_ERROR_BODY_BYTES = 64 * 1024  # read no more of a failed answer than this
 MAX_DETAIL_CHARS = 200
@@ -41,6 +41,7 @@ async def test_connection(
     api_base: str | None,
     client: httpx.AsyncClient,
     timeout_s: float = 10.0,
+    allow_private: bool = False,
 ) -> ConnectionResult:
     """Make ``app``'s test call with ``values``; ok only on a 2xx answer.
 
@@ -51,11 +52,22 @@ async def test_connection(
 
     Never raises for invalid values or HTTP/network failures: those come back as
     ``ok=False`` with a readable reason (values are validated before anything is sent).
+
+    An app tested in code (``auth: module``) gets the stripped values from its module's
+    ``test_connection``; ``allow_private`` (``WEBHOOK_ALLOW_PRIVATE``) lets it reach private
+    addresses, as webhooks may.
     """
     secrets = [str(values.get(f.name) or "") for f in app.fields if f.secret]
     problems = validate_values(app, values)
     if problems:
         return _failure(" ".join(problems.values()), secrets)
+    if app.connection_test.auth == "module":
+        module = app_module(app.key)
+        stripped = {name: value.strip() for name, value in app.template_values(values).items()}
+        result = await module.test_connection(  # type: ignore[union-attr]
+            stripped, allow_private=allow_private, timeout_s=timeout_s
+        )
+        return result if result.ok else _failure(result.reason or "", secrets)
 
     test = app.connection_test
     template_values = app.template_values(values)

@@ -11,10 +11,14 @@ Templates (``api_base``, the test's ``url``, ``headers`` and ``oauth1`` values) 
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
+APPS_PACKAGE = "install_service.catalog.apps"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -59,6 +63,9 @@ class DerivedValue:
 class ConnectionTest:
     """A cheap read-only call that succeeds (2xx) only with working credentials.
 
+    ``auth`` "module": the test is code, the app module's ``test_connection`` (see
+    :func:`app_module`); ``method``, ``url`` and ``headers`` are then empty.
+
     ``error_paths`` are tried in order to find the app's own message in a JSON error body:
     dot-separated keys, a number indexes a list ("0.message", "o:errorDetails.0.detail").
     ``oauth1`` (when ``auth`` is "oauth1") holds templates for the ``oauthlib`` client:
@@ -69,7 +76,7 @@ class ConnectionTest:
     method: str
     url: str
     headers: Mapping[str, str]
-    auth: str = "header"
+    auth: str = "header"  # "header" | "oauth1" | "module"
     error_paths: tuple[str, ...] = ()
     oauth1: Mapping[str, str] | None = None
 
@@ -81,7 +88,7 @@ class App:
     key: str
     name: str
     icon: str  # URL path, e.g. "/static/icons/bigcommerce.svg"
-    auth_type: str  # "apiKey" | "tokenBasedAuth"
+    auth_type: str  # "apiKey" | "tokenBasedAuth" | "connectionString"
     fields: tuple[CredentialField, ...]
     connection_test: ConnectionTest
     api_base: str  # template, e.g. "https://{shop}.myshopify.com"
@@ -144,3 +151,20 @@ def validate_values(app: App, values: Mapping[str, str]) -> dict[str, str]:
                 spec.pattern_message or f"{spec.label} is not in the expected format."
             )
     return errors
+
+
+@functools.cache
+def app_module(app_key: str) -> ModuleType | None:
+    """The code beside an app's definition, ``install_service.catalog.apps.<key>``, or None.
+
+    What it may expose: ``ACTIONS`` and ``RATE_LIMIT`` (see :mod:`.app_actions`), and, for a
+    definition whose ``connection_test`` says ``auth: module``, ``async test_connection(values,
+    *, allow_private: bool, timeout_s: float) -> ConnectionResult``.
+    """
+    name = f"{APPS_PACKAGE}.{app_key}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise

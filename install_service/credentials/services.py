@@ -163,7 +163,11 @@ async def add_credential(
     app, values = checked_values(app_key, data)
     await end_read(session)  # hold nothing while the app answers
     result = await connection_test.test_connection(
-        app, values, api_base=settings.api_base_for(app.key), client=client
+        app,
+        values,
+        api_base=settings.api_base_for(app.key),
+        client=client,
+        allow_private=settings.webhook_allow_private,
     )
     if not result.ok:
         raise InvalidInput(

@@ -169,6 +169,7 @@ async def finish_install(
                 credentials,
                 api_base=settings.api_base_for(plan.app.key),
                 client=http_client,
+                allow_private=settings.webhook_allow_private,
             )
             if not result.ok:
                 raise FormErrors({}, result.reason or f"{plan.app.name} refused these credentials.")

@@ -30,7 +30,7 @@ async def catalogue(client, isv: IsvFixture, version: str = "2023-12") -> dict[s
 async def test_every_app_is_listed_with_what_a_credential_needs(client, isv: IsvFixture) -> None:
     apps = await catalogue(client, isv)
 
-    assert list(apps) == ["bigcommerce", "netsuite", "shopify"]
+    assert list(apps) == ["bigcommerce", "netsuite", "shopify", "sql"]
     assert apps["bigcommerce"] == {
         "app": "bigcommerce",
         "name": "BigCommerce",
@@ -65,6 +65,10 @@ async def test_every_app_is_listed_with_what_a_credential_needs(client, isv: Isv
         ("tokenSecret", True),
     ]
     assert [f["name"] for f in apps["shopify"]["fields"]] == ["shop", "accessToken"]
+    assert (apps["sql"]["name"], apps["sql"]["authType"]) == ("SQL database", "connectionString")
+    assert [(f["name"], f["label"], f["secret"]) for f in apps["sql"]["fields"]] == [
+        ("url", "Database URL", True)
+    ]
     assert await catalogue(client, isv, "2025-09") == apps
 
 

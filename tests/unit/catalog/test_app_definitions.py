@@ -41,6 +41,34 @@ def test_a_new_connector_is_just_a_file(tmp_path: Path) -> None:
     )
 
 
+MODULE_TESTED = """\
+key: {key}
+name: Example database
+icon: /static/icons/example.svg
+auth_type: connectionString
+docs_url: https://example.com/docs
+fields:
+  - name: url
+    label: Database URL
+    secret: true
+connection_test:
+  auth: module
+"""
+
+
+def test_an_app_tested_in_code_needs_its_module_and_no_api_base(tmp_path: Path) -> None:
+    (tmp_path / "sql.yaml").write_text(MODULE_TESTED.format(key="sql"))  # sql.py exists
+    (tmp_path / "nomodule.yaml").write_text(MODULE_TESTED.format(key="nomodule"))
+
+    with pytest.raises(ConnectorDefinitionError) as caught:
+        load_apps_from(tmp_path)
+    (tmp_path / "nomodule.yaml").unlink()
+    apps = load_apps_from(tmp_path)
+
+    assert caught.value.file_name == "nomodule.yaml" and "needs the module" in str(caught.value)
+    assert (apps["sql"].connection_test.auth, apps["sql"].api_base) == ("module", "")
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -63,6 +91,16 @@ def test_a_new_connector_is_just_a_file(tmp_path: Path) -> None:
                 "    secret: true\n", "    secret: true\n    pattern: '['\n"
             ),
             "regular expression",
+        ),
+        (
+            MODULE_TESTED.format(key="broken").replace(
+                "  auth: module", "  auth: module\n  url: x"
+            ),
+            "takes no other keys",
+        ),
+        (
+            MINIMAL_APP.format(key="broken").replace("api_base: https://api.example.com\n", ""),
+            "api_base",
         ),
     ],
 )

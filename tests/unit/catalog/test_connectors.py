@@ -12,10 +12,10 @@ from install_service.catalog.connectors import render_template, validate_values
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_the_three_apps_are_shipped_with_their_labels() -> None:
+def test_the_shipped_apps_have_their_labels() -> None:
     apps = load_apps()
 
-    assert set(apps) == {"bigcommerce", "shopify", "netsuite"}
+    assert set(apps) == {"bigcommerce", "shopify", "netsuite", "sql"}
     labels = {key: [(f.name, f.label, f.secret) for f in app.fields] for key, app in apps.items()}
     assert labels["bigcommerce"] == [
         ("storeHash", "Store hash", False),
@@ -32,6 +32,7 @@ def test_the_three_apps_are_shipped_with_their_labels() -> None:
         ("tokenId", "Token ID", True),
         ("tokenSecret", "Token secret", True),
     ]
+    assert labels["sql"] == [("url", "Database URL", True)]
     assert [apps[k].auth_type for k in ("bigcommerce", "shopify", "netsuite")] == [
         "apiKey",
         "apiKey",
