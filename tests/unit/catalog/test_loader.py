@@ -35,6 +35,13 @@ def _refused(document: dict | str) -> str:
     return caught.value.message
 
 
+@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "examples").glob("*.yaml")), ids=str)
+def test_every_example_catalogue_parses(path: Path) -> None:
+    catalog = parse_catalog(path.read_text(), str(path))
+
+    assert catalog.integrations
+
+
 def test_the_example_is_the_quick_start_integration() -> None:
     catalog = parse_catalog(EXAMPLE.read_text(), str(EXAMPLE))
 
