@@ -1,0 +1,153 @@
+"""``install-service backup`` beside a serving process, then ``restore`` into an empty data
+directory: the restored service has every installation, opens every credential, finishes
+the run that was cut short and delivers the webhook that was still pending (SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import EXAMPLE_CATALOG, IsvFixture
+from tests.support.fake_bigcommerce import FakeBigCommerce
+from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
+from tests.support.processes import ServiceProcess, free_port, run_cli, service_env
+from tests.support.receiver import Receiver
+from tests.support.runtime import EVENT, install_over_http, order_event
+from tests.support.webhooks import is_installation_webhook, verify_both
+from tests.support.workflows import BASE
+
+# Deliveries retry every second for 100 s: still pending when the backup is restored.
+RETRY_EVERY_SECOND = ",".join(["1"] * 100)
+
+
+def data_env(var_dir: Path, url: str, bigcommerce: FakeBigCommerce) -> dict[str, str]:
+    """A deployment whose data is all under ``var_dir`` (the default SQLite files there and
+    generated development keys: none come from the environment)."""
+    return service_env(
+        {
+            "INSTALL_SERVICE_VAR_DIR": str(var_dir),
+            "INSTALL_SERVICE_PUBLIC_URL": url,
+            "INSTALL_SERVICE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "INSTALL_SERVICE_WEBHOOK_RETRY_SCHEDULE": RETRY_EVERY_SECOND,
+            "INSTALL_SERVICE_BIGCOMMERCE_API_BASE": bigcommerce.api_base,
+        }
+    )
+
+
+def new_isv(env: dict[str, str], webhook_url: str) -> IsvFixture:
+    created = json.loads(
+        run_cli(["isv", "create", "--name", "AcmeCo", "--webhook-url", webhook_url, "--json"], env)
+    )
+    loaded = json.loads(
+        run_cli(["catalog", "load", str(EXAMPLE_CATALOG), "--isv", created["isvId"]], env)
+    )
+    return IsvFixture(
+        created["isvId"],
+        created["apiKey"],
+        created["webhookSecret"],
+        loaded["integrations"]["acme-bigcommerce"],
+    )
+
+
+async def send_event(api: httpx.AsyncClient, user_id: str, status: str) -> str:
+    sent = await api.post(
+        f"{BASE}/run/event",
+        json={"event": EVENT, "userId": user_id, "data": order_event("101", status)},
+    )
+    assert sent.status_code == 200, sent.text
+    [execution_id] = sent.json()["executionIds"]
+    return execution_id
+
+
+async def finished(
+    api: httpx.AsyncClient, user_id: str, workflow_id: str, execution_id: str
+) -> dict[str, Any] | None:
+    page = await api.get(
+        f"{BASE}/workflows/{workflow_id}/logs", params={"userId": user_id, "limit": 100}
+    )
+    found = [e for e in page.json()["data"] if e["executionId"] == execution_id]
+    return found[0] if found and found[0]["finished"] else None
+
+
+async def test_a_backup_taken_while_serving_restores_into_a_working_service(
+    store: FakeBigCommerce, tmp_path: Path
+) -> None:
+    receiver = Receiver(port=free_port())  # the ISV's webhook receiver: down until the end
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = data_env(tmp_path / "var", url, store)
+    isv = new_isv(env, receiver.url)
+    backup = tmp_path / "backup"
+    server = ServiceProcess(["serve", "--port", str(port)], env, url, tmp_path / "a.log").start()
+    release = store.hang_next()
+    try:
+        async with httpx.AsyncClient(base_url=url, headers=isv.headers, timeout=30) as api:
+            user_id, workflow_id = await install_over_http(api, isv, "gregg")
+            public_key = (await api.get("/security/public-key.pem")).content
+            cut_short = await send_event(api, user_id, "CANCELLED")
+            store.wait_for_orders_call(1)  # the run waits on BigCommerce: unfinished in DBOS
+
+            backing_up = asyncio.create_task(
+                asyncio.to_thread(run_cli, ["backup", str(backup)], env)
+            )
+            installed_before = [user_id]
+            while not backing_up.done():  # installs go on while the backup copies
+                username = f"user{len(installed_before)}"
+                installed_before.append((await install_over_http(api, isv, username))[0])
+            report = await backing_up
+            assert len(installed_before) > 1  # traffic did overlap the backup
+            assert await finished(api, user_id, workflow_id, cut_short) is None
+    finally:
+        server.kill()  # a crash: nothing of this process's state after the backup matters
+        release.set()
+    assert "database.sqlite" in report and "dbos.sqlite" in report and "keys/" in report
+
+    restored_env = data_env(tmp_path / "restored-var", url, store)
+    restored = run_cli(["restore", str(backup)], restored_env)
+    assert "install-service.db" in restored
+    key_files = sorted((tmp_path / "restored-var" / "keys").iterdir())
+    assert [p.name for p in key_files] == sorted(p.name for p in (tmp_path / "var/keys").iterdir())
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in key_files)
+
+    server = ServiceProcess(
+        ["serve", "--port", str(port)], restored_env, url, tmp_path / "b.log"
+    ).start()
+    try:
+        async with httpx.AsyncClient(base_url=url, headers=isv.headers, timeout=30) as api:
+            listed = await api.get(f"{BASE}/integrations/{isv.integration_id}/installations")
+            assert listed.status_code == 200, listed.text
+            users = {i["userId"] for i in listed.json()["data"]}
+            # One moment's copy: the installs up to some point, with no gap.
+            assert user_id in users and users == set(installed_before[: len(users)])
+
+            # The run cut short resumes from DBOS's copy and calls BigCommerce again with the
+            # user's own token (opened with the restored key; a wrong one answers 401).
+            resumed = await eventually(
+                partial(finished, api, user_id, workflow_id, cut_short), timeout_s=30
+            )
+            assert resumed["status"] == "success", resumed
+            assert store.orders_calls(answered=True)[-1].headers["x-auth-token"] == ACCESS_TOKEN
+            later = await send_event(api, user_id, "DELIVERED")
+            ran = await eventually(
+                partial(finished, api, user_id, workflow_id, later), timeout_s=30
+            )
+            assert ran["status"] == "success", ran
+            assert store.order(STORE_HASH, 101)["status_id"] == 10  # DELIVERED -> Completed
+
+            # The installation webhook still pending at the backup goes out once the receiver
+            # is up, signed with the restored webhook secret and RSA key.
+            assert (await api.get("/security/public-key.pem")).content == public_key
+            receiver.start()
+            [webhook] = await asyncio.to_thread(
+                receiver.wait_for, 1, 30, partial(is_installation_webhook, user_id=user_id)
+            )
+            verify_both(webhook, receiver.url, isv.webhook_secret, public_key)
+    finally:
+        server.stop()
+        receiver.stop()
