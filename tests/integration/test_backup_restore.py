@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+import subprocess
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,14 @@ import httpx
 from tests.conftest import EXAMPLE_CATALOG, IsvFixture
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
-from tests.support.processes import ServiceProcess, free_port, run_cli, service_env
+from tests.support.processes import (
+    CLI,
+    REPO_ROOT,
+    ServiceProcess,
+    free_port,
+    run_cli,
+    service_env,
+)
 from tests.support.receiver import Receiver
 from tests.support.runtime import EVENT, install_over_http, order_event
 from tests.support.webhooks import is_installation_webhook, verify_both
@@ -151,3 +159,43 @@ async def test_a_backup_taken_while_serving_restores_into_a_working_service(
     finally:
         server.stop()
         receiver.stop()
+
+
+def refused(args: list[str], env: dict[str, str]) -> str:
+    """Run ``install-service <args>``, which must fail with exit status 1; its stderr."""
+    done = subprocess.run(
+        [str(CLI), *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    return done.stderr
+
+
+def test_the_commands_refuse_with_a_message_and_exit_status_1(tmp_path: Path) -> None:
+    env = service_env({"INSTALL_SERVICE_VAR_DIR": str(tmp_path / "var")})
+    run_cli(["migrate"], env)
+    run_cli(["backup", str(tmp_path / "backup")], env)
+
+    used = tmp_path / "used-var"
+    used.mkdir()
+    (used / "install-service.db").write_bytes(b"the live one")
+    used_env = service_env({"INSTALL_SERVICE_VAR_DIR": str(used)})
+    message = refused(["restore", str(tmp_path / "backup")], used_env)
+    assert f"Error: the data directory (INSTALL_SERVICE_VAR_DIR) {used} is not empty" in message
+    assert (used / "install-service.db").read_bytes() == b"the live one"
+
+    with (tmp_path / "backup" / "database.sqlite").open("r+b") as db:
+        db.seek(100)
+        db.write(b"tampered")
+    new_env = service_env({"INSTALL_SERVICE_VAR_DIR": str(tmp_path / "new-var")})
+    message = refused(["restore", str(tmp_path / "backup")], new_env)
+    assert "corrupt or incomplete" in message and "database.sqlite: checksum mismatch" in message
+    assert not (tmp_path / "new-var").exists()
+
+    password = "s3cret-password"
+    pg_env = env | {
+        "INSTALL_SERVICE_DATABASE_URL": f"postgresql+asyncpg://install:{password}@db/install"
+    }
+    message = refused(["backup", str(tmp_path / "pg-backup")], pg_env)
+    assert "pg_dump -Fc" in message and "README" in message and password not in message
+    assert not (tmp_path / "pg-backup").exists()
