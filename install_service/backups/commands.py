@@ -18,7 +18,7 @@ def _settings() -> Settings:
     return Settings.from_env().resolved()
 
 
-@click.command()
+@click.command(short_help="SQLite: copy the databases and key files, while serving.")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest.")
 def backup(path: Path, as_json: bool) -> None:
@@ -26,6 +26,7 @@ def backup(path: Path, as_json: bool) -> None:
     PATH, while the service runs. The copy holds the private keys: keep it secret."""
     from install_service.backups.services import create_backup
     from install_service.errors import ServiceError
+    from install_service.security.keys import CREDENTIAL_KEY_FILE, KEY_DIR
 
     try:
         manifest = create_backup(_settings(), path)
@@ -37,17 +38,20 @@ def backup(path: Path, as_json: bool) -> None:
     click.echo(f"Backup written to {path} (migration {manifest.alembic_revision}):")
     for entry in manifest.files:
         click.echo(f"  {entry.path}  {entry.size_bytes} bytes")
-    if manifest.file("key"):
+    key_files = [f.path for f in manifest.files if f.role == "key"]
+    if key_files:
+        credential = f"{KEY_DIR}/{CREDENTIAL_KEY_FILE}" in key_files
         click.echo(
-            "This backup holds the service's private keys (keys/): anyone who has it can "
-            "open every stored credential. Store it encrypted, readable by operators only.",
+            f"SECRETS: this backup holds private keys ({', '.join(key_files)})"
+            + (": whoever has it can open every stored credential" if credential else "")
+            + ". Store it encrypted, readable by operators only.",
             err=True,
         )
     for name in manifest.keys_from_environment:
         click.echo(f"Not in the backup: {name} (from the environment): keep it yourself.", err=True)
 
 
-@click.command()
+@click.command(short_help="SQLite: restore a backup into an empty data directory.")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print {createdAt, alembicRevision, files: {path: to}}."

@@ -55,6 +55,7 @@ def create_backup(settings: Settings, folder: Path) -> Manifest:
     _require_empty(folder, "the backup folder")
     created = not folder.exists()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # an empty folder given keeps its mode otherwise
     try:
         names = []
         if where.system_database.is_file():
