@@ -5,7 +5,10 @@ the run that was cut short and delivers the webhook that was still pending (SQLi
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import shutil
 import stat
 import subprocess
 from functools import partial
@@ -13,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from tests.conftest import EXAMPLE_CATALOG, IsvFixture
+from tests.support.databases import create_postgres_database, postgres_available
 from tests.support.fake_bigcommerce import FakeBigCommerce
 from tests.support.installs import ACCESS_TOKEN, STORE_HASH, eventually
 from tests.support.processes import (
@@ -199,3 +206,80 @@ def test_the_commands_refuse_with_a_message_and_exit_status_1(tmp_path: Path) ->
     message = refused(["backup", str(tmp_path / "pg-backup")], pg_env)
     assert "pg_dump -Fc" in message and "README" in message and password not in message
     assert not (tmp_path / "pg-backup").exists()
+
+
+def configured_keys() -> dict[str, str]:
+    """Every key from the environment, as in production (PostgreSQL: no var/keys)."""
+
+    def pem(key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey) -> str:
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    return {
+        "INSTALL_SERVICE_JWT_PRIVATE_KEY": pem(ed25519.Ed25519PrivateKey.generate()),
+        "INSTALL_SERVICE_WEBHOOK_PRIVATE_KEY": pem(
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ),
+        "INSTALL_SERVICE_CREDENTIAL_KEYS": base64.b64encode(os.urandom(32)).decode(),
+        "INSTALL_SERVICE_LINK_KEYS": base64.b64encode(os.urandom(32)).decode(),
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not postgres_available() or not shutil.which("pg_dump"), reason="no PostgreSQL (make test)"
+)
+async def test_the_readme_pg_dump_recipe_restores_a_postgresql_deployment(
+    store: FakeBigCommerce, tmp_path: Path
+) -> None:
+    """README, "Backups": pg_dump -Fc of our database (DBOS's tables in its dbos schema),
+    pg_restore --no-owner into a new one; the keys come from the environment."""
+    receiver = Receiver(port=free_port())  # down: the installation webhook stays pending
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    keys = configured_keys()
+    source_url = await create_postgres_database()
+    env = data_env(tmp_path / "var", url, store) | keys
+    env["INSTALL_SERVICE_DATABASE_URL"] = source_url
+    isv = new_isv(env, receiver.url)
+    server = ServiceProcess(["serve", "--port", str(port)], env, url, tmp_path / "a.log").start()
+    try:
+        async with httpx.AsyncClient(base_url=url, headers=isv.headers, timeout=30) as api:
+            user_id, workflow_id = await install_over_http(api, isv, "gregg")
+    finally:
+        server.stop()
+
+    dump = tmp_path / "install-service.dump"
+    plain = {"PATH": os.environ["PATH"]}
+    libpq_url = source_url.replace("postgresql+asyncpg://", "postgresql://")
+    dumped = ["pg_dump", "-Fc", "--dbname", libpq_url, "--file", str(dump)]
+    await asyncio.to_thread(subprocess.run, dumped, check=True, env=plain)
+    target_url = await create_postgres_database()
+    target_db = target_url.replace("postgresql+asyncpg://", "postgresql://")
+    restore = ["pg_restore", "--no-owner", "--exit-on-error", "--dbname", target_db, str(dump)]
+    await asyncio.to_thread(subprocess.run, restore, check=True, env=plain)
+
+    restored_env = data_env(tmp_path / "other-var", url, store) | keys
+    restored_env["INSTALL_SERVICE_DATABASE_URL"] = target_url
+    server = ServiceProcess(
+        ["serve", "--port", str(port)], restored_env, url, tmp_path / "b.log"
+    ).start()
+    try:
+        async with httpx.AsyncClient(base_url=url, headers=isv.headers, timeout=30) as api:
+            listed = await api.get(f"{BASE}/integrations/{isv.integration_id}/installations")
+            assert [i["userId"] for i in listed.json()["data"]] == [user_id]
+            ran = await send_event(api, user_id, "CANCELLED")
+            done = await eventually(partial(finished, api, user_id, workflow_id, ran), timeout_s=30)
+            assert done["status"] == "success", done
+            receiver.start()
+            [webhook] = await asyncio.to_thread(
+                receiver.wait_for, 1, 30, partial(is_installation_webhook, user_id=user_id)
+            )
+            public_key = (await api.get("/security/public-key.pem")).content
+            verify_both(webhook, receiver.url, isv.webhook_secret, public_key)
+    finally:
+        server.stop()
+        receiver.stop()
