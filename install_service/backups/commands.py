@@ -32,6 +32,8 @@ def backup(path: Path, as_json: bool) -> None:
         manifest = create_backup(_settings(), path)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
+    except OSError as exc:  # e.g. a folder not writable, a full disk
+        raise click.ClickException(f"{exc.strerror}: {exc.filename}") from exc
     if as_json:
         click.echo(manifest.to_json())
         return
@@ -66,6 +68,8 @@ def restore(path: Path, as_json: bool) -> None:
         restored = restore_backup(_settings(), path)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
+    except OSError as exc:  # e.g. a folder not writable, a full disk
+        raise click.ClickException(f"{exc.strerror}: {exc.filename}") from exc
     manifest = restored.manifest
     if as_json:
         click.echo(
