@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from install_service.backups.commands import backup, restore
 from install_service.keys.commands import keys
 from install_service.settings import Settings
 from install_service.staff.commands import admin
@@ -407,3 +408,5 @@ def triggers_reconcile(isv_id: str | None) -> None:
 
 main.add_command(admin)
 main.add_command(keys)
+main.add_command(backup)
+main.add_command(restore)

@@ -67,3 +67,10 @@ class InvalidInput(ServiceError):
 
 def error_body(status_code: int, message: str, code: str | None = None) -> dict[str, str]:
     return {"message": message, "code": code or _CODES.get(status_code, error_codes.INTERNAL_ERROR)}
+
+
+class BackupRefused(ServiceError):
+    """``install-service backup`` or ``restore`` would not give a usable copy (a PostgreSQL
+    database, a target that is not empty, a corrupt or too new backup); nothing was written."""
+
+    status_code, code = 409, error_codes.CONFLICT

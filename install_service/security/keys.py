@@ -24,6 +24,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from install_service.settings import Settings, SettingsError
 
+# The development keys ``load_keys`` generates under ``var_dir/keys`` (file name per key);
+# ``backups`` copies the ones that exist.
+KEY_DIR = "keys"
+JWT_KEY_FILE = "jwt-ed25519.pem"
+WEBHOOK_KEY_FILE = "webhook-rsa.pem"
+CREDENTIAL_KEY_FILE = "credential-key.b64"
+LINK_KEY_FILE = "link-key.txt"
+KEY_FILES = (JWT_KEY_FILE, WEBHOOK_KEY_FILE, CREDENTIAL_KEY_FILE, LINK_KEY_FILE)
+
 
 @dataclass(frozen=True, slots=True)
 class CredentialKey:
@@ -93,22 +102,22 @@ def load_keys(settings: Settings) -> KeyRing:
     Raises:
         SettingsError: a configured key cannot be parsed.
     """
-    key_dir = settings.var_dir / "keys"
+    key_dir = settings.var_dir / KEY_DIR
     jwt_pem = settings.jwt_private_key_pem.encode() or _read_or_create(
-        key_dir / "jwt-ed25519.pem", lambda: _pem(ed25519.Ed25519PrivateKey.generate())
+        key_dir / JWT_KEY_FILE, lambda: _pem(ed25519.Ed25519PrivateKey.generate())
     )
     webhook_pem = settings.webhook_private_key_pem.encode() or _read_or_create(
-        key_dir / "webhook-rsa.pem",
+        key_dir / WEBHOOK_KEY_FILE,
         lambda: _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
     )
     raw_credential_keys = settings.credential_keys or (
         _read_or_create(
-            key_dir / "credential-key.b64", lambda: base64.b64encode(os.urandom(32))
+            key_dir / CREDENTIAL_KEY_FILE, lambda: base64.b64encode(os.urandom(32))
         ).decode(),
     )
     link_keys = settings.link_keys or (
         _read_or_create(
-            key_dir / "link-key.txt", lambda: secrets.token_urlsafe(32).encode()
+            key_dir / LINK_KEY_FILE, lambda: secrets.token_urlsafe(32).encode()
         ).decode(),
     )
     jwt_key = serialization.load_pem_private_key(jwt_pem, password=None)
