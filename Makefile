@@ -63,7 +63,7 @@ run: setup ## Run the demo server on HOST:PORT
 
 test: setup ## Run all tests (unit, integration, e2e) against a throwaway PostgreSQL
 	@mkdir -p artifacts
-	scripts/with-postgres.sh $(PYTEST_PARALLEL) tests e2e
+	scripts/with-postgres.sh $(PYTEST_PARALLEL) --durations=25 tests e2e
 
 test-unit: setup ## Run the unit tests only
 	$(PYTEST_PARALLEL) tests/unit
