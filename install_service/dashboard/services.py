@@ -75,10 +75,15 @@ async def integration_page(
 
 
 async def integration_installations(
-    session: AsyncSession, staff: SignedIn, integration_id: str, cursor: str | None
+    session: AsyncSession,
+    staff: SignedIn,
+    integration_id: str,
+    cursor: str | None,
+    username: str = "",
 ) -> tuple[IntegrationPage, InstallationPage]:
     """The integration and a page of its installations in the session's environment
-    (``workflows.manager_services.list_installations``), oldest first.
+    (``workflows.manager_services.list_installations``), oldest first; with ``username``,
+    only users whose username starts with it (surrounding spaces ignored).
 
     Raises:
         NotFound: ``integration_not_found``.
@@ -86,7 +91,12 @@ async def integration_installations(
     """
     page = await integration_page(session, staff.isv.id, integration_id)
     installations = await list_installations(
-        session, staff.isv_context, integration_id, limit=INSTALLATIONS_PAGE_SIZE, cursor=cursor
+        session,
+        staff.isv_context,
+        integration_id,
+        limit=INSTALLATIONS_PAGE_SIZE,
+        cursor=cursor,
+        username_prefix=username.strip(),
     )
     return page, installations
 
