@@ -16,14 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from install_service import error_codes
 from install_service.audit.services import record
 from install_service.catalog.connectors import App
-from install_service.catalog.services import app_for, load_own_versions
+from install_service.catalog.services import app_for, get_integration, load_own_versions
 from install_service.dashboard.dependencies import SignedIn
 from install_service.db.lookups import get_or_404
 from install_service.db.models import EndUser, Installation, InstalledWorkflow, Workflow
 from install_service.db.models.catalog import DRAFT
 from install_service.db.transactions import write_transaction
 from install_service.errors import NotFound
+from install_service.workflows.manager_services import InstallationPage
 from install_service.workflows.services import change_active
+
+# Above every code point: each string starting with a prefix sorts before prefix + this.
+_HIGHEST = "\U0010ffff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,47 @@ class InstallationDetail:
     user: EndUser
     app: App
     workflows: list[InstalledItem]
+
+
+async def search_installations(
+    session: AsyncSession,
+    staff: SignedIn,
+    integration_ref: str,
+    prefix: str,
+    *,
+    limit: int,
+    after: str | None = None,
+) -> InstallationPage:
+    """Up to ``limit`` of the integration's installations in the session's environment whose
+    user's username starts with ``prefix`` (case-sensitive), by username, after the username
+    ``after``; ``next_cursor`` is the last username of the page (None on the last page).
+
+    One range scan of the ``(isv_id, environment, username)`` unique index, in its order, so
+    it stops after ``limit + 1`` matches however many users there are: every string with
+    the prefix sorts from the prefix up to the prefix followed by U+10FFFF (exact under
+    SQLite's binary and PostgreSQL's "C" collation).
+
+    Raises:
+        NotFound: ``integration_not_found``.
+    """
+    integration = await get_integration(session, staff.isv.id, integration_ref)
+    query = (
+        select(Installation, EndUser)
+        .join(EndUser, EndUser.id == Installation.user_id)
+        .where(
+            EndUser.isv_id == staff.isv.id,
+            EndUser.environment == staff.environment,
+            EndUser.username >= prefix,
+            EndUser.username < prefix + _HIGHEST,
+            Installation.integration_id == integration.id,
+        )
+    )
+    if after:
+        query = query.where(EndUser.username > after)
+    query = query.order_by(EndUser.username).limit(limit + 1)
+    rows = list((await session.execute(query)).tuples())
+    more = len(rows) > limit
+    return InstallationPage(rows[:limit], rows[limit - 1][1].username if more else None)
 
 
 async def find_installation(
