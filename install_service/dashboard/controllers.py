@@ -34,11 +34,9 @@ from install_service.dashboard.edge import (
     service_error_page,
     to_sign_in,
 )
+from install_service.dashboard.editor_controllers import EditorController
 from install_service.dashboard.forms import FormData, form_value
-from install_service.dashboard.installation_controllers import (
-    EditorController,
-    InstallationController,
-)
+from install_service.dashboard.installation_controllers import InstallationController
 from install_service.dashboard.sessions import session_config
 from install_service.dashboard.sign_in_controllers import SignInController
 from install_service.dashboard.throttle import SignInFailures
