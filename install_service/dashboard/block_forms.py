@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from install_service.catalog.app_actions import app_action_names
-from install_service.grammar.block_specs import CHECKS
 from install_service.grammar.expressions import ExpressionError, check_expression, check_mapping
 
 
@@ -187,8 +186,3 @@ def new_block_id(name: str, taken: set[str]) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
-
-
-def editable(block: dict[str, Any]) -> bool:
-    """Whether the editor's form can edit ``block`` (triggers and unknown types: no)."""
-    return block.get("type") in BY_KEY and block.get("type") in CHECKS
