@@ -195,6 +195,10 @@ async def test_add_edit_move_and_remove_blocks(
         "expression"
     ] == "event.total * 0.07"
 
+    app_action = await dash.get(f"{editing.version}/blocks/update-order-status/edit")
+    assert '<option value="update order status" selected>' in app_action.text
+    assert "{{ event.orderId }}" in by_id(app_action.text, "field-mapping").text
+
     up = await editing.post("/blocks/tax/move", {"direction": "up"})
     assert up.status_code == 303
     assert block_names((await dash.get(editing.version)).text) == [
