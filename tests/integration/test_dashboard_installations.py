@@ -161,3 +161,19 @@ def _links(html: str) -> list[Element]:
 async def _installation_path(client: AsyncTestClient, isv: IsvFixture, username: str) -> str:
     listing = await client.get(tab(isv), params={"username": username})
     return next(a.attrs["href"] for a in _links(listing.text) if a.text == username)
+
+
+async def test_the_other_environments_installation_answers_a_404_page(
+    dash: AsyncTestClient, isv: IsvFixture
+) -> None:
+    await installed_user(dash, isv, "gregg")  # a development user
+    installation = await _installation_path(dash, isv, "gregg")
+    token = await page_token(dash, installation)
+    await post_form(
+        dash, "/dashboard/environment", {"environment": "production", "next": installation}, token
+    )
+
+    response = await dash.get(installation)
+
+    assert response.status_code == 404
+    assert "gregg" not in response.text
