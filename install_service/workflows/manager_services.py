@@ -45,16 +45,10 @@ async def list_installations(
     *,
     limit: int,
     cursor: str | None = None,
-    username_prefix: str = "",
 ) -> InstallationPage:
     """Up to ``limit`` of the integration's installations in the API key's environment,
     oldest first, after ``cursor``, each with its end user (the installations' workflows and
     pinned versions are loaded). ``next_cursor`` is None on the last page.
-
-    ``username_prefix`` keeps the users whose username starts with it (case-sensitive), as
-    a range on the ``(isv_id, environment, username)`` unique index: every string with the
-    prefix sorts from the prefix up to the prefix followed by U+10FFFF, the highest code
-    point (exact under SQLite's binary and PostgreSQL's "C" collation).
 
     Raises:
         NotFound: ``integration_not_found`` (unknown, or another ISV's).
@@ -68,12 +62,6 @@ async def list_installations(
             Installation.integration_id == integration.id, EndUser.environment == ctx.environment
         )
     )
-    if username_prefix:
-        query = query.where(
-            EndUser.isv_id == ctx.isv.id,
-            EndUser.username >= username_prefix,
-            EndUser.username < username_prefix + "\U0010ffff",
-        )
     query = keyset(query, Installation, cursor, limit)
     rows = [(installation, user) for installation, user in (await session.execute(query)).tuples()]
     installations, next_cursor = page([installation for installation, _ in rows], limit)
