@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from install_service.catalog.app_actions import app_action_names
+from install_service.catalog.app_triggers import app_trigger_names
+from install_service.errors import NotFound
+from install_service.grammar.block_specs import check_blocks
 from install_service.grammar.expressions import ExpressionError, check_expression, check_mapping
 
 
@@ -186,3 +189,20 @@ def new_block_id(name: str, taken: set[str]) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+def grammar_problems(blocks: list[dict[str, Any]]) -> list[str]:
+    """What the block grammar (``grammar.block_specs``) finds wrong with a whole version."""
+    return check_blocks(blocks, app_actions=app_action_names(), app_triggers=app_trigger_names())
+
+
+def index_of(blocks: list[dict[str, Any]], block_id: str) -> int:
+    """Where the block ``block_id`` is in ``blocks``.
+
+    Raises:
+        NotFound: no such block.
+    """
+    for i, block in enumerate(blocks):
+        if block.get("id") == block_id:
+            return i
+    raise NotFound("That block is not in this version")

@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from install_service import error_codes
 from install_service.audit.services import record
-from install_service.catalog.app_actions import app_action_names
-from install_service.catalog.app_triggers import app_trigger_names
 from install_service.catalog.connectors import App
 from install_service.catalog.services import app_for, load_own_versions
 from install_service.dashboard import block_forms
@@ -36,8 +34,7 @@ from install_service.db.models import (
 )
 from install_service.db.models.catalog import DRAFT
 from install_service.db.transactions import write_transaction
-from install_service.errors import InvalidInput, NotFound
-from install_service.grammar.block_specs import check_blocks
+from install_service.errors import Conflict, InvalidInput, NotFound
 from install_service.workflows.version_services import (
     Release,
     create_draft,
@@ -179,25 +176,26 @@ async def save_block(
     """
     async with write_transaction(session):
         editor = await open_editor(session, staff, *refs)
-        blocks = deepcopy(editor.version.blocks)
-        at = _index(blocks, block_id) if block_id is not None else len(blocks)
+        version = _draft(editor)
+        blocks = deepcopy(version.blocks)
         kind = block_forms.block_type(values.get("type", ""))
         errors = block_forms.form_errors(kind, values, editor.app.key)
         if values.get("type") not in block_forms.BY_KEY:
             errors["type"] = "Choose a block type."
         if errors:
             return BlockSave(editor, values, errors)
-        old = blocks[at] if block_id is not None else {}
-        taken = {b.get("id") for i, b in enumerate(blocks) if i != at}
-        new_id = block_id or block_forms.new_block_id(values["name"], taken)
-        block = block_forms.to_block(kind, values, editor.app.key, new_id, old)
-        blocks[at : at + (block_id is not None)] = [block]
-        if problems := _grammar(blocks):
+        if block_id is None:  # a new block, at the end
+            new_id = block_forms.new_block_id(values["name"], {b.get("id") for b in blocks})
+            blocks.append(block_forms.to_block(kind, values, editor.app.key, new_id, {}))
+        else:
+            at, new_id = block_forms.index_of(blocks, block_id), block_id
+            blocks[at] = block_forms.to_block(kind, values, editor.app.key, new_id, blocks[at])
+        if problems := block_forms.grammar_problems(blocks):
             return BlockSave(editor, values, {"block": "; ".join(problems)})
-        before = _ids(editor.version)
-        await edit_draft(session, editor.version, blocks, None)
+        before = _ids(version)
+        await edit_draft(session, version, blocks, None)
         action = "version.block_edit" if block_id else "version.block_add"
-        _audit(session, staff, editor, editor.version, action, before, block=new_id)
+        _audit(session, staff, editor, version, action, before, block=new_id)
     return BlockSave(editor, values)
 
 
@@ -213,8 +211,9 @@ async def move_block(
     """
     async with write_transaction(session):
         editor = await open_editor(session, staff, *refs)
-        blocks = deepcopy(editor.version.blocks)
-        at = _index(blocks, block_id)
+        version = _draft(editor)
+        blocks = deepcopy(version.blocks)
+        at = block_forms.index_of(blocks, block_id)
         to = at - 1 if up else at + 1
         if not 0 <= to < len(blocks):
             raise InvalidInput(
@@ -222,9 +221,9 @@ async def move_block(
                 code=error_codes.INVALID_BLOCKS,
             )
         blocks[at], blocks[to] = blocks[to], blocks[at]
-        before = _ids(editor.version)
-        await edit_draft(session, editor.version, blocks, None)
-        _audit(session, staff, editor, editor.version, "version.block_move", before, block=block_id)
+        before = _ids(version)
+        await edit_draft(session, version, blocks, None)
+        _audit(session, staff, editor, version, "version.block_move", before, block=block_id)
     return editor
 
 
@@ -240,13 +239,12 @@ async def remove_block(
     """
     async with write_transaction(session):
         editor = await open_editor(session, staff, *refs)
-        blocks = deepcopy(editor.version.blocks)
-        del blocks[_index(blocks, block_id)]
-        before = _ids(editor.version)
-        await edit_draft(session, editor.version, blocks, None)
-        _audit(
-            session, staff, editor, editor.version, "version.block_remove", before, block=block_id
-        )
+        version = _draft(editor)
+        blocks = deepcopy(version.blocks)
+        del blocks[block_forms.index_of(blocks, block_id)]
+        before = _ids(version)
+        await edit_draft(session, version, blocks, None)
+        _audit(session, staff, editor, version, "version.block_remove", before, block=block_id)
     return editor
 
 
@@ -265,7 +263,7 @@ async def release_user_version(
     async with write_transaction(session):
         editor = await open_editor(session, staff, *refs)
         running = str(editor.copy.version_id)
-        outcome = await release(session, editor.version)
+        outcome = await release(session, _draft(editor))
         _audit(
             session,
             staff,
@@ -279,15 +277,19 @@ async def release_user_version(
     return Released(editor, outcome)
 
 
-def _grammar(blocks: list[dict[str, Any]]) -> list[str]:
-    return check_blocks(blocks, app_actions=app_action_names(), app_triggers=app_trigger_names())
+def _draft(editor: Editor) -> WorkflowVersion:
+    """The open version, which must be a draft.
 
-
-def _index(blocks: list[dict[str, Any]], block_id: str) -> int:
-    for i, block in enumerate(blocks):
-        if block.get("id") == block_id:
-            return i
-    raise NotFound("That block is not in this version")
+    Raises:
+        Conflict: ``version_released``.
+    """
+    version = editor.version
+    if version is None or version.status != DRAFT:
+        raise Conflict(
+            "This version is released and cannot change; create a new version instead",
+            code=error_codes.VERSION_RELEASED,
+        )
+    return version
 
 
 def _ids(version: WorkflowVersion) -> dict[str, Any]:
