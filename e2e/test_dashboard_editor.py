@@ -1,5 +1,6 @@
 """The Installation Manager in a real Chromium: sign in, Integrations → BigCommerce →
-Installations lists every user who installed; one user's fulfillment workflow gets a
+Installations lists every user who installed; one user's installation page deactivates and
+reactivates their fulfillment workflow in place (htmx), and that workflow gets a
 user-specific version with a Math block (its Expression checked as typed), released for
 that user only: the API then shows only their installedVersion moved. axe-core finds no
 violation on the pages, and none scrolls sideways at 768 px."""
@@ -102,6 +103,14 @@ def test_a_user_specific_version_with_a_math_block_changes_that_user_only(
     shot(page, "installation")
     no_axe_violations(page)
     fits_768(page)
+    row = page.locator("tr", has=page.get_by_role("link", name=FULFILLMENT, exact=True))
+    row.get_by_role("button", name="Deactivate").click()  # htmx: the table in place
+    expect(page.get_by_role("status").filter(has_text="is now inactive")).to_be_visible()
+    expect(row.get_by_text("Inactive", exact=True)).to_be_visible()
+    assert fulfillment(service, gregg_id)["active"] is False
+    row.get_by_role("button", name="Activate").click()
+    expect(page.get_by_role("status").filter(has_text="is now active")).to_be_visible()
+    assert fulfillment(service, gregg_id)["active"] is True
     page.get_by_role("link", name=FULFILLMENT, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(FULFILLMENT)
 
