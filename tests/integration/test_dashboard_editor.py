@@ -172,6 +172,14 @@ async def test_add_edit_move_and_remove_blocks(
     )
     assert by_id(fields.text, "block-name").attrs["value"] == "Kept"
 
+    chosen = await editing.post(  # without JavaScript: "Show fields for this type"
+        "/blocks", {"type": "filter", "name": "Kept", "intent": "choose"}
+    )
+    assert chosen.status_code == 200
+    assert '<label for="field-condition">Condition</label>' in chosen.text
+    assert by_id(chosen.text, "block-name").attrs["value"] == "Kept"
+    assert len(await stored_blocks(settings, editing.version)) == 2  # nothing stored
+
     added = await editing.post("/blocks", MATH)
     assert (added.status_code, added.headers["location"]) == (303, f"{editing.version}#blocks")
     page = await dash.get(editing.version)
