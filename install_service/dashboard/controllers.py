@@ -34,7 +34,9 @@ from install_service.dashboard.edge import (
     service_error_page,
     to_sign_in,
 )
+from install_service.dashboard.editor_controllers import EditorController
 from install_service.dashboard.forms import FormData, form_value
+from install_service.dashboard.installation_controllers import InstallationController
 from install_service.dashboard.sessions import session_config
 from install_service.dashboard.sign_in_controllers import SignInController
 from install_service.dashboard.throttle import SignInFailures
@@ -123,15 +125,20 @@ class DashboardController(Controller):
         staff: SignedIn,
         integration_id: str,
         cursor: str | None = None,
+        username: str = "",
     ) -> Template:
-        """The **Installations** tab: who installed, when, and each workflow's version."""
+        """The **Installations** tab: who installed, when, and each workflow's version;
+        ``username`` keeps those whose username starts with it (the search field's htmx
+        request, whose target is ``installation-results``, gets the results alone)."""
         detail, installations = await services.integration_installations(
-            db_session, staff, integration_id, cursor
+            db_session, staff, integration_id, cursor, username
         )
         template = (
-            "dashboard/_installations_tab.html"
-            if _fragment(request)
-            else "dashboard/integration.html"
+            "dashboard/integration.html"
+            if not _fragment(request)
+            else "dashboard/_installation_results.html"
+            if request.htmx.target == "installation-results"
+            else "dashboard/_installations_tab.html"
         )
         return page(
             template,
@@ -141,6 +148,7 @@ class DashboardController(Controller):
             tab="installations",
             installations=installations,
             cursor=cursor,
+            username=username.strip(),
         )
 
     @get("/audit")
@@ -172,7 +180,12 @@ def dashboard_router(settings: Settings, keys: KeyRing) -> Router:
     secure = settings.public_url.startswith("https://")
     return Router(
         path="/dashboard",
-        route_handlers=[SignInController, DashboardController],
+        route_handlers=[
+            SignInController,
+            DashboardController,
+            InstallationController,
+            EditorController,
+        ],
         middleware=[
             session_config(secure).middleware,
             DefineMiddleware(CSRFMiddleware, config=csrf_config(settings, keys)),

@@ -16,6 +16,7 @@ from install_service.audit.services import AuditPage, list_entries, record
 from install_service.catalog.connectors import App
 from install_service.catalog.services import app_for, get_integration
 from install_service.dashboard.dependencies import SignedIn
+from install_service.dashboard.installation_services import search_installations
 from install_service.db.models import Integration, Workflow, WorkflowVersion
 from install_service.db.transactions import write_transaction
 from install_service.errors import InvalidInput
@@ -75,19 +76,36 @@ async def integration_page(
 
 
 async def integration_installations(
-    session: AsyncSession, staff: SignedIn, integration_id: str, cursor: str | None
+    session: AsyncSession,
+    staff: SignedIn,
+    integration_id: str,
+    cursor: str | None,
+    username: str = "",
 ) -> tuple[IntegrationPage, InstallationPage]:
     """The integration and a page of its installations in the session's environment
-    (``workflows.manager_services.list_installations``), oldest first.
+    (``workflows.manager_services.list_installations``), oldest first; with ``username``,
+    only users whose username starts with it (surrounding spaces ignored), by username,
+    ``cursor`` then being the last username seen
+    (``installation_services.search_installations``).
 
     Raises:
         NotFound: ``integration_not_found``.
         InvalidInput: ``invalid_cursor`` (422).
     """
     page = await integration_page(session, staff.isv.id, integration_id)
-    installations = await list_installations(
-        session, staff.isv_context, integration_id, limit=INSTALLATIONS_PAGE_SIZE, cursor=cursor
-    )
+    if username.strip():
+        installations = await search_installations(
+            session,
+            staff,
+            integration_id,
+            username.strip(),
+            limit=INSTALLATIONS_PAGE_SIZE,
+            after=cursor,
+        )
+    else:
+        installations = await list_installations(
+            session, staff.isv_context, integration_id, limit=INSTALLATIONS_PAGE_SIZE, cursor=cursor
+        )
     return page, installations
 
 

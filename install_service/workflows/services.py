@@ -115,9 +115,22 @@ async def set_active(
             when the user has no copy of it.
     """
     async with write_transaction(session):
-        workflow = await find_workflow(session, isv_id, workflow_ref)
-        copy = await installed_copy(session, user, workflow)
-        copy.active = active
+        await change_active(session, isv_id, user, workflow_ref, active)
+
+
+async def change_active(
+    session: AsyncSession, isv_id: UUID, user: EndUser, workflow_ref: str, active: bool
+) -> InstalledWorkflow:
+    """``set_active`` inside the caller's transaction (the dashboard's, which also writes its
+    audit entry); returns the copy, changed.
+
+    Raises:
+        NotFound: ``workflow_not_found``; ``workflow_not_installed``.
+    """
+    workflow = await find_workflow(session, isv_id, workflow_ref)
+    copy = await installed_copy(session, user, workflow)
+    copy.active = active
+    return copy
 
 
 async def deactivate_all(session: AsyncSession, user: EndUser) -> int:

@@ -54,3 +54,15 @@ async def sign_in(
         {"email": email, "password": password, "next": next_path},
         token,
     )
+
+
+async def signed_in(
+    client: AsyncTestClient, settings: Settings, isv_id: str, email: str
+) -> AsyncTestClient:
+    """``client`` signed in as a new staff account ``email`` of ``isv_id`` (redirects not
+    followed, so a test sees each 303)."""
+    await make_staff(settings, isv_id, email)
+    client.follow_redirects = False
+    response = await sign_in(client, email)
+    assert response.status_code == 303, response.text
+    return client
