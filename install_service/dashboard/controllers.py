@@ -35,11 +35,14 @@ from install_service.dashboard.edge import (
     to_sign_in,
 )
 from install_service.dashboard.forms import FormData, form_value
+from install_service.dashboard.layout import page
+from install_service.dashboard.logs_controllers import LogsController
 from install_service.dashboard.sessions import session_config
+from install_service.dashboard.settings_controllers import SettingsController
+from install_service.dashboard.share_controllers import ShareController
 from install_service.dashboard.sign_in_controllers import SignInController
 from install_service.dashboard.throttle import SignInFailures
 from install_service.errors import NotFound, ServiceError
-from install_service.isvs.services import ENVIRONMENTS
 from install_service.security.keys import KeyRing
 from install_service.settings import Settings
 from install_service.staff import services as staff_services
@@ -48,18 +51,6 @@ from install_service.staff import services as staff_services
 def _fragment(request: HTMXRequest) -> bool:
     """An htmx tab click (not a history restore, which needs the whole page)."""
     return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def page(
-    template: str, staff: SignedIn, nav: str, status_code: int = 200, **context: Any
-) -> Template:
-    """A dashboard page in the layout (``dashboard/base.html``): ``nav`` names the current
-    nav link (``"integrations"``, ``"audit"``)."""
-    return Template(
-        template,
-        context={"staff": staff, "nav": nav, "environments": ENVIRONMENTS, **context},
-        status_code=status_code,
-    )
 
 
 class DashboardController(Controller):
@@ -172,7 +163,13 @@ def dashboard_router(settings: Settings, keys: KeyRing) -> Router:
     secure = settings.public_url.startswith("https://")
     return Router(
         path="/dashboard",
-        route_handlers=[SignInController, DashboardController],
+        route_handlers=[
+            SignInController,
+            ShareController,
+            LogsController,
+            SettingsController,
+            DashboardController,
+        ],
         middleware=[
             session_config(secure).middleware,
             DefineMiddleware(CSRFMiddleware, config=csrf_config(settings, keys)),
