@@ -39,6 +39,7 @@ from install_service.webhooks.services import (
 )
 
 DELIVERIES_SHOWN = 20
+MAX_URL_LENGTH = 2048  # the column's size, as the API's schema allows
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,9 @@ async def save_webhook_urls(
     cleaned: dict[str, str | None] = {}
     errors: dict[str, str] = {}
     for key, url in values.items():
+        if len(url) > MAX_URL_LENGTH:
+            errors[key] = f"A URL of at most {MAX_URL_LENGTH} characters."
+            continue
         try:
             cleaned |= await checked_webhook_urls({key: url}, allow_private=allow_private)
         except UnsafeWebhookUrl as exc:
