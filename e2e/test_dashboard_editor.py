@@ -12,12 +12,12 @@ import re
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from e2e.support.axe import no_axe_violations
 from e2e.support.servers import Service
 from e2e.test_dashboard_sign_in import (  # noqa: F401 (fixtures)
     PASSWORD,
     dashboard,
     fits_768,
-    no_axe_violations,
     staff_account,
 )
 from e2e.test_modal_install import finish_installation, open_modal

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from e2e.support.axe import no_axe_violations
 from e2e.support.servers import Service
 from tests.support.processes import CLI, REPO_ROOT, service_env
 
 EMAIL = "ops@acme.test"
 PASSWORD = "a long dashboard password"
-AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -44,17 +44,6 @@ def dashboard(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
-
-
-def no_axe_violations(page: Page) -> None:
-    if not AXE.is_file():
-        pytest.fail(f"axe-core missing at {AXE}: run npm ci")
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)"""
-    )
-    assert violations == [], f"{page.url}: " + "; ".join(violations)
 
 
 def fits_768(page: Page) -> None:

@@ -37,31 +37,17 @@ from install_service.dashboard.edge import (
 from install_service.dashboard.editor_controllers import EditorController
 from install_service.dashboard.forms import FormData, form_value
 from install_service.dashboard.installation_controllers import InstallationController
+from install_service.dashboard.layout import is_fragment, page
+from install_service.dashboard.logs_controllers import LogsController
 from install_service.dashboard.sessions import session_config
+from install_service.dashboard.settings_controllers import SettingsController
+from install_service.dashboard.share_controllers import ShareController
 from install_service.dashboard.sign_in_controllers import SignInController
 from install_service.dashboard.throttle import SignInFailures
 from install_service.errors import NotFound, ServiceError
-from install_service.isvs.services import ENVIRONMENTS
 from install_service.security.keys import KeyRing
 from install_service.settings import Settings
 from install_service.staff import services as staff_services
-
-
-def _fragment(request: HTMXRequest) -> bool:
-    """An htmx tab click (not a history restore, which needs the whole page)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def page(
-    template: str, staff: SignedIn, nav: str, status_code: int = 200, **context: Any
-) -> Template:
-    """A dashboard page in the layout (``dashboard/base.html``): ``nav`` names the current
-    nav link (``"integrations"``, ``"audit"``)."""
-    return Template(
-        template,
-        context={"staff": staff, "nav": nav, "environments": ENVIRONMENTS, **context},
-        status_code=status_code,
-    )
 
 
 class DashboardController(Controller):
@@ -113,7 +99,9 @@ class DashboardController(Controller):
         """The integration page on its **Workflows** tab: each workflow's versions and status."""
         detail = await services.integration_page(db_session, staff.isv.id, integration_id)
         template = (
-            "dashboard/_workflows_tab.html" if _fragment(request) else "dashboard/integration.html"
+            "dashboard/_workflows_tab.html"
+            if is_fragment(request)
+            else "dashboard/integration.html"
         )
         return page(template, staff, "integrations", detail=detail, tab="workflows")
 
@@ -135,7 +123,7 @@ class DashboardController(Controller):
         )
         template = (
             "dashboard/integration.html"
-            if not _fragment(request)
+            if not is_fragment(request)
             else "dashboard/_installation_results.html"
             if request.htmx.target == "installation-results"
             else "dashboard/_installations_tab.html"
@@ -182,9 +170,12 @@ def dashboard_router(settings: Settings, keys: KeyRing) -> Router:
         path="/dashboard",
         route_handlers=[
             SignInController,
-            DashboardController,
             InstallationController,
             EditorController,
+            ShareController,
+            LogsController,
+            SettingsController,
+            DashboardController,
         ],
         middleware=[
             session_config(secure).middleware,

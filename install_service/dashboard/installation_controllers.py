@@ -15,10 +15,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from install_service.dashboard import block_forms, installation_services
+from install_service.dashboard import block_forms, installation_services, layout
 from install_service.dashboard.dependencies import HOME, SignedIn, require_session
 from install_service.dashboard.forms import FormData, form_value
-from install_service.isvs.services import ENVIRONMENTS
 
 # The Installation Manager's paths under /dashboard (the editor's too: editor_controllers).
 INSTALLATION = "/installations/{installation_id:str}"
@@ -27,17 +26,15 @@ VERSION = EDITOR + "/versions/{version_id:str}"
 
 
 def page(template: str, staff: SignedIn, status_code: int = 200, **context: Any) -> Template:
-    """A page in the dashboard layout, under the Integrations nav link."""
-    return Template(
+    """A page in the dashboard layout, under the Integrations nav link, with the editor's
+    block types."""
+    return layout.page(
         template,
-        context={
-            "staff": staff,
-            "nav": "integrations",
-            "environments": ENVIRONMENTS,
-            "block_types": block_forms.BLOCK_TYPES,
-            **context,
-        },
+        staff,
+        "integrations",
         status_code=status_code,
+        block_types=block_forms.BLOCK_TYPES,
+        **context,
     )
 
 

@@ -93,6 +93,17 @@ async def rerun(
         NotFound: ``user_not_found``, ``workflow_not_found``, ``workflow_not_installed``,
             ``execution_not_found`` (unknown, or not this user's run of this workflow).
     """
+    async with write_transaction(session):
+        job = await stage_rerun(session, ctx, workflow_ref, execution_ref, user_ref)
+    await enqueue([job])
+    return job.execution_id
+
+
+async def stage_rerun(
+    session: AsyncSession, ctx: IsvContext, workflow_ref: str, execution_ref: str, user_ref: str
+) -> Job:
+    """``rerun``'s queued execution, added in the caller's (write) transaction; after the
+    commit the caller hands the job to ``runtime.runner.enqueue``. Raises as ``rerun``."""
     user = await get_user(session, ctx, user_ref)
     workflow = await find_workflow(session, ctx.isv.id, workflow_ref)
     execution_id = parse_id(execution_ref)
@@ -100,12 +111,9 @@ async def rerun(
     if original is None or original.workflow_id != workflow.id or original.user_id != user.id:
         raise NotFound("Execution not found", code=error_codes.EXECUTION_NOT_FOUND)
     installed = await installed_copy(session, user, workflow)
-    await end_read(session)
     job = Job.start(user, installed, original.trigger)
-    async with write_transaction(session):
-        session.add(job.queued(user.environment, original.event, rerun_of=original.id))
-    await enqueue([job])
-    return job.execution_id
+    session.add(job.queued(user.environment, original.event, rerun_of=original.id))
+    return job
 
 
 async def analytics(

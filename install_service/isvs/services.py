@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -162,18 +163,40 @@ async def rotate_api_key(session: AsyncSession, isv_ref: str, environment: str) 
         raise InvalidInput(f"environment must be one of {', '.join(ENVIRONMENTS)}")
     async with write_transaction(session):
         isv = await get_isv(session, isv_ref)
-        await session.execute(
-            update(ApiKey)
-            .where(
-                ApiKey.isv_id == isv.id,
-                ApiKey.environment == environment,
-                ApiKey.revoked_at.is_(None),
-            )
-            .values(revoked_at=datetime.now(UTC))
-        )
-        key = await add_api_key(session, isv, environment)
+        key = await stage_api_key_rotation(session, isv, environment)
     forget_isv(isv.id, environment)
     return key
+
+
+async def stage_api_key_rotation(session: AsyncSession, isv: Isv, environment: str) -> str:
+    """``rotate_api_key`` in the caller's (write) transaction; after the commit the caller
+    calls ``isvs.auth_cache.forget_isv(isv.id, environment)``.
+
+    Raises:
+        InvalidInput: ``environment`` is not "development" or "production".
+    """
+    if environment not in ENVIRONMENTS:
+        raise InvalidInput(f"environment must be one of {', '.join(ENVIRONMENTS)}")
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.isv_id == isv.id,
+            ApiKey.environment == environment,
+            ApiKey.revoked_at.is_(None),
+        )
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return await add_api_key(session, isv, environment)
+
+
+async def live_api_keys(session: AsyncSession, isv_id: UUID) -> list[ApiKey]:
+    """The ISV's unrevoked API keys (digest and display prefix only), by environment."""
+    query = (
+        select(ApiKey)
+        .where(ApiKey.isv_id == isv_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.environment, ApiKey.created_at)
+    )
+    return list(await session.scalars(query))
 
 
 async def authenticate(session: AsyncSession, api_key: str | None) -> IsvContext:

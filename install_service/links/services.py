@@ -75,13 +75,41 @@ async def generate_link(
 ) -> tuple[InstallLink, str]:
     """A new install link for the user (``userId`` or username) and integration, and its
     URL, built from ``public_url`` (never from the request's Host). ``expires_in_s``
-    defaults to 604800 (7 days, Alloy Link's default).
+    defaults to 604800 (7 days, Alloy Link's default). Commits.
 
     Raises:
         InvalidInput: no user or integration named, ``expires_in_s`` not in 1 s .. 30
             days, or ``redirect_url`` not on one of the ISV's allowed origins (422).
         NotFound: no such user or integration in this ISV environment (404).
     """
+    async with write_transaction(session):
+        return await add_link(
+            session,
+            ctx,
+            user_ref,
+            integration_id,
+            tokens=tokens,
+            public_url=public_url,
+            expires_in_s=expires_in_s,
+            redirect_url=redirect_url,
+            now=now,
+        )
+
+
+async def add_link(
+    session: AsyncSession,
+    ctx: IsvContext,
+    user_ref: str | None,
+    integration_id: str | None,
+    *,
+    tokens: LinkTokens,
+    public_url: str,
+    expires_in_s: int | None,
+    redirect_url: str | None,
+    now: datetime | None = None,
+) -> tuple[InstallLink, str]:
+    """``generate_link`` in the caller's (write) transaction: the dashboard's Share makes
+    the user, the link and its audit entry in one. Raises as ``generate_link``."""
     if not user_ref or not integration_id:
         raise InvalidInput("userId and integrationId are required")
     expires_in_s = DEFAULT_EXPIRES_IN_S if expires_in_s is None else expires_in_s
@@ -90,18 +118,18 @@ async def generate_link(
     if redirect_url and _origin(redirect_url) not in ctx.isv.allowed_origins:
         raise InvalidInput("redirectUrl must be on one of your allowed origins")
     now = now or datetime.now(UTC)
-    async with write_transaction(session):
-        user = await get_user(session, ctx, user_ref)
-        integration = await get_integration(session, ctx.isv.id, integration_id)
-        link = InstallLink(
-            id=uuid.uuid4(),
-            isv_id=ctx.isv.id,
-            user_id=user.id,
-            integration_id=integration.id,
-            expires_at=now + timedelta(seconds=expires_in_s),
-            redirect_url=redirect_url or None,
-        )
-        session.add(link)
+    user = await get_user(session, ctx, user_ref)
+    integration = await get_integration(session, ctx.isv.id, integration_id)
+    link = InstallLink(
+        id=uuid.uuid4(),
+        isv_id=ctx.isv.id,
+        user_id=user.id,
+        integration_id=integration.id,
+        expires_at=now + timedelta(seconds=expires_in_s),
+        redirect_url=redirect_url or None,
+    )
+    session.add(link)
+    await session.flush()
     query = urlencode({"integrationId": str(integration.id), "token": tokens.sign(str(link.id))})
     return link, f"{public_url}/embedded-install?{query}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import msgspec
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,21 +84,31 @@ async def create_user(
     Raises:
         Conflict: the username is taken in this ISV environment (409).
     """
-    username = username.strip()
     try:
         async with write_transaction(session):
-            if await _by_username(session, ctx, username) is not None:
-                raise _taken(username)
-            user = EndUser(
-                isv_id=ctx.isv.id,
-                environment=ctx.environment,
-                username=username,
-                full_name=full_name,
-            )
-            session.add(user)
-            await session.flush()
+            user = await add_user(session, ctx, username, full_name)
     except IntegrityError as exc:  # lost a race with an identical request
-        raise _taken(username) from exc
+        raise _taken(username.strip()) from exc
+    return user
+
+
+async def add_user(
+    session: AsyncSession, ctx: IsvContext, username: str, full_name: str | None
+) -> EndUser:
+    """Add an end user in the caller's (write) transaction; flushed, so it has its id.
+
+    Raises:
+        Conflict: the username is taken in this ISV environment (409).
+        IntegrityError: at the flush, when a concurrent request took it meanwhile.
+    """
+    username = username.strip()
+    if await _by_username(session, ctx, username) is not None:
+        raise _taken(username)
+    user = EndUser(
+        isv_id=ctx.isv.id, environment=ctx.environment, username=username, full_name=full_name
+    )
+    session.add(user)
+    await session.flush()
     return user
 
 
@@ -146,6 +156,19 @@ async def create_users(
             code=error_codes.DUPLICATE_USER,
         ) from exc
     return batch
+
+
+async def search_users(
+    session: AsyncSession, ctx: IsvContext, prefix: str, *, limit: int
+) -> list[EndUser]:
+    """Up to ``limit`` users whose username starts with ``prefix`` (case-insensitive; ""
+    matches every user), in username order."""
+    query = select(EndUser).where(*_scope(ctx))
+    if prefix := prefix.strip():
+        query = query.where(
+            func.lower(EndUser.username).startswith(prefix.lower(), autoescape=True)
+        )
+    return list(await session.scalars(query.order_by(EndUser.username, EndUser.id).limit(limit)))
 
 
 async def list_users(

@@ -103,10 +103,18 @@ async def redeliver(session: AsyncSession, caller: IsvContext, delivery_id: str)
         NotFound (``delivery_not_found``): as ``get_delivery``.
     """
     async with write_transaction(session):
-        delivery = await get_delivery(session, caller, delivery_id)
-        delivery.status, delivery.next_attempt_at = PENDING, datetime.now(UTC)
-        delivery.locked_until, delivery.lease_token = None, None
-        mark_enqueued(session)
+        await stage_redelivery(session, caller, delivery_id)
+
+
+async def stage_redelivery(
+    session: AsyncSession, caller: IsvContext, delivery_id: str
+) -> WebhookDelivery:
+    """``redeliver`` in the caller's (write) transaction. Raises as ``get_delivery``."""
+    delivery = await get_delivery(session, caller, delivery_id)
+    delivery.status, delivery.next_attempt_at = PENDING, datetime.now(UTC)
+    delivery.locked_until, delivery.lease_token = None, None
+    mark_enqueued(session)
+    return delivery
 
 
 async def rotate_secret(
@@ -117,15 +125,22 @@ async def rotate_secret(
     Until then both sign every webhook (two ``v1,`` entries in ``webhook-signature``).
     """
     async with write_transaction(session):
-        # Read the secret again under the write lock: a concurrent rotation's new secret
-        # becomes the previous one instead of being lost.
-        await session.refresh(isv, with_for_update=True)
-        expires = (now or datetime.now(UTC)) + SECRET_OVERLAP
-        isv.previous_webhook_secret, isv.previous_webhook_secret_expires_at = (
-            isv.webhook_secret,
-            expires,
-        )
-        isv.webhook_secret = new_webhook_secret()
+        return await stage_secret_rotation(session, isv, now)
+
+
+async def stage_secret_rotation(
+    session: AsyncSession, isv: Isv, now: datetime | None = None
+) -> tuple[str, datetime]:
+    """``rotate_secret`` in the caller's (write) transaction."""
+    # Read the secret again under the write lock: a concurrent rotation's new secret
+    # becomes the previous one instead of being lost.
+    await session.refresh(isv, with_for_update=True)
+    expires = (now or datetime.now(UTC)) + SECRET_OVERLAP
+    isv.previous_webhook_secret, isv.previous_webhook_secret_expires_at = (
+        isv.webhook_secret,
+        expires,
+    )
+    isv.webhook_secret = new_webhook_secret()
     return isv.webhook_secret, expires
 
 
@@ -149,10 +164,24 @@ async def update_webhook_urls(
     changes when one is refused.
 
     Raises:
+        UnsafeWebhookUrl: as ``checked_webhook_urls``.
+        NotFound: no such ISV (``isv_not_found``).
+    """
+    cleaned = await checked_webhook_urls(changes, allow_private=allow_private)
+    async with write_transaction(session):
+        return await stage_webhook_urls(session, await get_isv(session, isv_ref), cleaned)
+
+
+async def checked_webhook_urls(
+    changes: Mapping[str, str | None], *, allow_private: bool
+) -> dict[str, str | None]:
+    """``changes`` (keys ``webhook_url``, ``error_webhook_url``) stripped, "" as None, each
+    URL checked by the SSRF guard (``security.ssrf.check_webhook_url``: its host resolved).
+
+    Raises:
         UnsafeWebhookUrl: a URL that is not absolute http(s), or whose host resolves to a
             refused address unless ``allow_private`` (``unsafe_webhook_url``, 422); the
             message starts with the setting's name (``webhookUrl``, ``errorWebhookUrl``).
-        NotFound: no such ISV (``isv_not_found``).
     """
     unknown = set(changes) - set(URL_SETTINGS)
     if unknown:
@@ -163,9 +192,14 @@ async def update_webhook_urls(
             await check_webhook_url(url, allow_private=allow_private)
         except UnsafeWebhookUrl as exc:
             raise UnsafeWebhookUrl(f"{URL_SETTINGS[key]}: {exc.message}") from exc
-    async with write_transaction(session):
-        isv = await get_isv(session, isv_ref)
-        await session.refresh(isv, with_for_update=True)  # the other URL as it is now
-        for key, url in cleaned.items():
-            setattr(isv, key, url)
-        return WebhookUrls(isv.webhook_url, isv.error_webhook_url)
+    return cleaned
+
+
+async def stage_webhook_urls(
+    session: AsyncSession, isv: Isv, cleaned: Mapping[str, str | None]
+) -> WebhookUrls:
+    """Set the URLs of ``checked_webhook_urls`` in the caller's (write) transaction."""
+    await session.refresh(isv, with_for_update=True)  # the other URL as it is now
+    for key, url in cleaned.items():
+        setattr(isv, key, url)
+    return WebhookUrls(isv.webhook_url, isv.error_webhook_url)
