@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from install_service.doctor.commands import doctor
 from install_service.keys.commands import keys
 from install_service.settings import Settings
 from install_service.staff.commands import admin
@@ -406,4 +407,5 @@ def triggers_reconcile(isv_id: str | None) -> None:
 
 
 main.add_command(admin)
+main.add_command(doctor)
 main.add_command(keys)
