@@ -81,6 +81,7 @@ class Findings:
     read: bool = False
     root_kids: tuple[str, ...] | None = None
     root_key_problem: str | None = None
+    tracing_problem: str | None = None  # why tracing cannot start (telemetry.check_tracing)
     data_keys: tuple[DataKeyFact, ...] = ()
     webhooks: tuple[WebhookProbe, ...] = ()
     origins: tuple[IsvOrigins, ...] = ()
@@ -279,6 +280,17 @@ def debug(settings: Settings) -> Check:
     return Check("debug", OK, "on (development)" if settings.debug else "off")
 
 
+def tracing(settings: Settings, findings: Findings) -> Check:
+    """Tracing is optional: OK off or on; FAIL when asked for but ``serve`` would refuse
+    to start (the ``otel`` extra missing)."""
+    if not settings.otlp_endpoint:
+        return Check("tracing", OK, "off (OTEL_EXPORTER_OTLP_ENDPOINT unset)")
+    if findings.tracing_problem:
+        return Check("tracing", FAIL, findings.tracing_problem)
+    parts = urlsplit(settings.otlp_endpoint)
+    return Check("tracing", OK, f"spans to {parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}")
+
+
 def run_all(settings: Settings, findings: Findings) -> list[Check]:
     """Every check, in report order."""
     return [
@@ -291,6 +303,7 @@ def run_all(settings: Settings, findings: Findings) -> list[Check]:
         *webhook_urls(findings),
         *allowed_origins(findings),
         metrics(settings),
+        tracing(settings, findings),
         debug(settings),
     ]
 

@@ -32,6 +32,7 @@ from install_service.health.services import OK, database_checks
 from install_service.security.keys import decode_credential_key
 from install_service.security.ssrf import UnsafeWebhookUrl, check_syntax, pin, resolve
 from install_service.settings import Settings, SettingsError
+from install_service.telemetry import check_tracing
 
 GENERATED_CREDENTIAL_KEY = "keys/credential-key.b64"  # under var_dir (security.keys)
 
@@ -44,12 +45,19 @@ async def gather(session: AsyncSession, settings: Settings, *, timeout_s: float 
     assert session.bind is not None
     dialect = session.bind.dialect.name
     root_kids, root_key_problem = _root_kids(settings)
+    tracing_problem = _tracing_problem(settings)
     state = _missing_sqlite_file(settings.database_url) or await database_checks(
         session.bind,  # type: ignore[arg-type]
         timeout_s,
     )
     if state != {"database": OK, "migrations": OK}:
-        return Findings(state, dialect, root_kids=root_kids, root_key_problem=root_key_problem)
+        return Findings(
+            state,
+            dialect,
+            root_kids=root_kids,
+            root_key_problem=root_key_problem,
+            tracing_problem=tracing_problem,
+        )
     isvs = (await session.scalars(select(Isv).order_by(Isv.created_at))).all()
     stored = (await session.scalars(select(DataKey).order_by(DataKey.created_at))).all()
     urls = [
@@ -73,6 +81,7 @@ async def gather(session: AsyncSession, settings: Settings, *, timeout_s: float 
         read=True,
         root_kids=root_kids,
         root_key_problem=root_key_problem,
+        tracing_problem=tracing_problem,
         data_keys=tuple(DataKeyFact(key.kid, key.state, key.wrapped_by) for key in stored),
         webhooks=tuple(probes),
         origins=origins,
@@ -87,6 +96,14 @@ def _missing_sqlite_file(database_url: str) -> dict[str, str] | None:
     if Path(url.database).exists():
         return None
     return {"database": "no database file: run install-service migrate", "migrations": "unknown"}
+
+
+def _tracing_problem(settings: Settings) -> str | None:
+    try:
+        check_tracing(settings)
+    except SettingsError as exc:
+        return str(exc)
+    return None
 
 
 def _root_kids(settings: Settings) -> tuple[tuple[str, ...], str | None]:

@@ -163,3 +163,12 @@ def test_an_unready_database_fails_and_skips_what_needs_it() -> None:
     assert named["data keys"].status == WARN
     assert checks.failed(found)
     assert not checks.failed(checks.run_all(PROD, findings()))
+
+
+def test_tracing_is_optional_but_fails_when_asked_for_without_the_extra() -> None:
+    assert checks.tracing(DEV, findings()).status == OK
+    on = Settings(otlp_endpoint="http://user:pw@collector:4318")
+    found = checks.tracing(on, findings())
+    assert found == checks.Check("tracing", OK, "spans to http://collector:4318")
+    missing = checks.tracing(on, findings(tracing_problem="pip install 'install-service[otel]'"))
+    assert missing.status == FAIL
