@@ -72,6 +72,7 @@ from install_service.security.keys import KeyRing, load_keys
 from install_service.security.public_keys import PublicKeysController
 from install_service.security.user_tokens import UserTokens
 from install_service.settings import PROJECT_ROOT, Settings
+from install_service.telemetry import tracing_plugins
 from install_service.triggers import reconcile as triggers_reconcile
 from install_service.triggers import sync as triggers_sync
 from install_service.triggers.controllers import TriggerCallbackController
@@ -236,7 +237,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=route_handlers,
-        plugins=[SQLAlchemyPlugin(config=db), HTMXPlugin(), structlog_plugin(settings.log_format)],
+        plugins=[
+            SQLAlchemyPlugin(config=db),
+            HTMXPlugin(),
+            structlog_plugin(settings.log_format),
+            *tracing_plugins(settings),  # none unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+        ],
         stores=dashboard_stores(db.create_session_maker()),
         middleware=[
             *([metrics_middleware()] if settings.metrics_token else []),

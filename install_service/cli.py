@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from install_service.backups.commands import backup, restore
+from install_service.doctor.commands import doctor
 from install_service.keys.commands import keys
-from install_service.settings import Settings
+from install_service.settings import Settings, SettingsError
 from install_service.staff.commands import admin
 
 
@@ -152,7 +153,18 @@ def serve(host: str, port: int, workers: int) -> None:
             "SQLite has one writer, and the runtime's SQLite queues are not shared safely "
             "between processes"
         )
+    _check_tracing(settings)
     _serve(settings, host, port, workers)
+
+
+def _check_tracing(settings: Settings) -> None:
+    """A clear error, before anything listens, when tracing is asked for but cannot be."""
+    from install_service.telemetry import check_tracing
+
+    try:
+        check_tracing(settings)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
@@ -163,6 +175,7 @@ def demo(host: str, port: int) -> None:
     from install_service.demo.services import demo_settings, seed_demo
 
     settings = demo_settings(_settings(host, port, log_format="console"))
+    _check_tracing(settings)
     _migrate(settings)
     asyncio.run(_in_session(settings, lambda session: seed_demo(session, settings)))
     click.echo(f"Demo: open {settings.public_url}/demo")
@@ -407,6 +420,7 @@ def triggers_reconcile(isv_id: str | None) -> None:
 
 
 main.add_command(admin)
+main.add_command(doctor)
 main.add_command(keys)
 main.add_command(backup)
 main.add_command(restore)

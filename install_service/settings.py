@@ -1,4 +1,5 @@
-"""Service settings, read from ``INSTALL_SERVICE_*`` environment variables.
+"""Service settings, read from ``INSTALL_SERVICE_*`` environment variables (and the
+standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` and ``OTEL_SERVICE_NAME``).
 
 Nothing here runs at import time: ``Settings.from_env()`` is called by ``create_app``
 and by the command line, so tests build their own ``Settings`` without touching
@@ -166,6 +167,10 @@ class Settings:
     # SIGTERM: stop accepting, let requests in flight finish for up to this, then stop the
     # delivery worker and the runtime (their unfinished work resumes at the next start).
     shutdown_grace_s: float = 30.0
+    # Tracing (telemetry): on when the standard OTEL_EXPORTER_OTLP_ENDPOINT is set (these two
+    # are read without the INSTALL_SERVICE_ prefix, as every OpenTelemetry SDK reads them).
+    otlp_endpoint: str = ""  # e.g. http://collector:4318; spans go to <it>/v1/traces
+    otel_service_name: str = "install-service"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -243,6 +248,14 @@ class Settings:
             values["log_format"] = raw
         if (raw := get("DEBUG")) is not None:
             values["debug"] = _bool("DEBUG", raw)
+        if raw := env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
+            if not raw.startswith(("http://", "https://")):
+                raise SettingsError(
+                    f"OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, not {raw!r}"
+                )
+            values["otlp_endpoint"] = raw
+        if raw := env.get("OTEL_SERVICE_NAME", "").strip():
+            values["otel_service_name"] = raw
         suffix = "_API_BASE"
         values["app_api_bases"] = {
             key[len(PREFIX) : -len(suffix)].lower(): value

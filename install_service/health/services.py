@@ -42,13 +42,15 @@ async def readiness(
     """``{"startup", "database", "migrations", "runtime", "keys": "ok" | reason}``; the
     process is ready when every value is ``"ok"``."""
     checks = {"startup": OK if startup.state == "ready" else startup.state}
-    checks |= await _database(db_engine, timeout_s)
+    checks |= await database_checks(db_engine, timeout_s)
     checks["runtime"] = OK if runtime.launched() else "not launched"
     checks["keys"] = OK if keys.credential_keys and keys.link_keys else "missing"
     return checks
 
 
-async def _database(db_engine: AsyncEngine, timeout_s: float) -> dict[str, str]:
+async def database_checks(db_engine: AsyncEngine, timeout_s: float) -> dict[str, str]:
+    """``{"database", "migrations": "ok" | reason}``: ``SELECT 1`` within ``timeout_s``
+    seconds, then the Alembic revision against :func:`migration_head`."""
     try:
         async with asyncio.timeout(timeout_s), db_engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

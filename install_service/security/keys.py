@@ -86,7 +86,12 @@ def new_credential_key() -> CredentialKey:
     return CredentialKey(kid=_fingerprint(secret), secret=secret)
 
 
-def _decode_credential_key(raw: str) -> CredentialKey:
+def decode_credential_key(raw: str) -> CredentialKey:
+    """A base64 32-byte key as set in ``INSTALL_SERVICE_CREDENTIAL_KEYS``.
+
+    Raises:
+        SettingsError: not base64, or not 32 bytes (the message holds no key material).
+    """
     try:
         secret = base64.b64decode(raw, validate=True)
     except ValueError as exc:
@@ -133,6 +138,6 @@ def load_keys(settings: Settings) -> KeyRing:
         jwt_private_key=jwt_key,
         jwt_kid=_fingerprint(public_raw),
         webhook_private_key=webhook_key,
-        credential_keys=tuple(_decode_credential_key(k) for k in raw_credential_keys),
+        credential_keys=tuple(decode_credential_key(k) for k in raw_credential_keys),
         link_keys=tuple(k.encode() for k in link_keys),
     )
