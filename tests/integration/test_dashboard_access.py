@@ -6,6 +6,7 @@ dashboard answers are never cached or framed; the API and modal are untouched.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -78,6 +79,38 @@ async def test_signed_out_every_page_and_action_leads_to_sign_in(
     ):
         response = await post_form(client, path, data, token)
         assert (response.status_code, response.headers["location"]) == (303, "/dashboard/sign-in")
+    assert await count(database_url, "audit_entry") == 0
+
+
+def every_dashboard_route(app: Litestar, isv: IsvFixture) -> list[tuple[str, str]]:
+    """(method, path) of every dashboard route but sign-in, path parameters filled with this
+    ISV's integration id (so a route that checks its ids has something real to find)."""
+    found = []
+    for route in app.routes:
+        if not route.path.startswith("/dashboard") or route.path.startswith("/dashboard/sign-in"):
+            continue
+        path = re.sub(r"\{[^}]+\}", isv.integration_id, route.path)
+        for method in sorted(getattr(route, "methods", ())):
+            if method in {"GET", "POST"}:
+                found.append((method, path))
+    return found
+
+
+async def test_signed_out_no_route_of_the_dashboard_answers_but_with_sign_in(
+    app: Litestar, client: AsyncTestClient, isv: IsvFixture, staff: str, database_url: str
+) -> None:
+    routes = every_dashboard_route(app, isv)
+    token = await page_token(client)
+
+    for method, path in routes:
+        if method == "GET":
+            response = await client.get(path)
+        else:
+            response = await post_form(client, path, {"confirm": "yes"}, token)
+        assert response.status_code == 303, (method, path, response.status_code)
+        assert response.headers["location"].startswith("/dashboard/sign-in"), (method, path)
+
+    assert {"GET", "POST"} <= {method for method, _ in routes} and len(routes) > 20
     assert await count(database_url, "audit_entry") == 0
 
 
