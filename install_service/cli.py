@@ -26,9 +26,9 @@ def _settings(host: str = "127.0.0.1", port: int = 8000, log_format: str = "json
 
 
 def _migrate(settings: Settings) -> None:
-    from install_service.db.config import migrate, sqlalchemy_config
+    from install_service.db.config import migrate_database
 
-    migrate(sqlalchemy_config(settings.database_url))
+    migrate_database(settings.database_url)
 
 
 async def _in_session(settings: Settings, work):

@@ -22,14 +22,14 @@ def _run(work: Callable[[Any, Any, Settings], Awaitable[T]]) -> T:
     """Migrate, then run ``work(session_maker, cipher, settings)`` with the cipher holding
     the configured root keys and the stored data keys; a ``ServiceError`` becomes a
     readable usage error (exit status 2)."""
-    from install_service.db.config import migrate, sqlalchemy_config
+    from install_service.db.config import migrate_database, sqlalchemy_config
     from install_service.errors import ServiceError
     from install_service.keys.services import load_data_keys
     from install_service.security.credential_crypto import CredentialCipher
     from install_service.security.keys import load_keys
 
     settings = Settings.from_env().resolved()
-    migrate(sqlalchemy_config(settings.database_url))
+    migrate_database(settings.database_url)
     cipher = CredentialCipher(load_keys(settings).credential_keys)
 
     async def with_database() -> T:

@@ -39,11 +39,11 @@ def _read_password() -> str:
 def _run(work: Callable[[Any], Awaitable[T]]) -> T:
     """Migrate, then run ``work(session)`` (one use case that owns its transaction); a
     ``ServiceError`` becomes a readable usage error, exit status 2."""
-    from install_service.db.config import migrate, sqlalchemy_config
+    from install_service.db.config import migrate_database, sqlalchemy_config
     from install_service.errors import ServiceError
 
     settings = Settings.from_env().resolved()
-    migrate(sqlalchemy_config(settings.database_url))
+    migrate_database(settings.database_url)
 
     async def in_session() -> T:
         config = sqlalchemy_config(settings.database_url)

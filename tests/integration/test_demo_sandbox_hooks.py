@@ -301,12 +301,14 @@ def test_the_demo_catalogue_streams_to_the_inbox_and_the_example_is_unchanged() 
 
 
 @pytest.fixture
-async def isv_secret(modal_settings: Settings, demo: AsyncTestClient) -> AsyncIterator[str]:
+async def isv_secret(modal_settings: Settings, demo: AsyncTestClient) -> str:
+    """The demo ISV's webhook secret. Read in a session closed at once: a transaction left
+    open would hold back DBOS's first launch on PostgreSQL (its migrations build indexes
+    CONCURRENTLY, which waits for every open transaction)."""
     config = sqlalchemy_config(modal_settings.database_url)
     try:
         async with config.get_session() as session:
-            isv = await demo_isv(session)
-            yield isv.webhook_secret
+            return (await demo_isv(session)).webhook_secret
     finally:
         await config.get_engine().dispose()
 
