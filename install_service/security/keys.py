@@ -80,10 +80,14 @@ def _pem(key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey) -> bytes:
     )
 
 
+DATA_KEY_PREFIX = "dk_"
+
+
 def new_credential_key() -> CredentialKey:
-    """A fresh random AES-256 key (a data key of a rotation), kid its fingerprint."""
+    """A fresh random AES-256 key (a data key of a rotation), kid ``dk_`` + its fingerprint:
+    a kid typed on a command line (``keys retire KID``) must never start with "-"."""
     secret = os.urandom(32)
-    return CredentialKey(kid=_fingerprint(secret), secret=secret)
+    return CredentialKey(kid=DATA_KEY_PREFIX + _fingerprint(secret), secret=secret)
 
 
 def decode_credential_key(raw: str) -> CredentialKey:

@@ -136,3 +136,12 @@ def test_a_credential_key_that_is_not_32_bytes_of_base64_is_refused(
 
     with pytest.raises(SettingsError, match="INSTALL_SERVICE_CREDENTIAL_KEYS"):
         load_keys(settings)
+
+
+def test_a_new_data_key_has_a_kid_a_command_line_takes_as_an_argument() -> None:
+    from install_service.security.keys import new_credential_key
+
+    kids = {new_credential_key().kid for _ in range(200)}
+
+    assert len(kids) == 200
+    assert all(kid.startswith("dk_") and len(kid) <= 32 for kid in kids)  # never "-..."
