@@ -18,6 +18,11 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from install_service.db.transactions import WRITE_OPTION
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Execution options of a read that holds no transaction between its statements: for what
+# answers while the process starts (``/ready``, ``/metrics``), since ``DBOS.launch()``
+# blocks the event loop on a ``CREATE INDEX CONCURRENTLY`` that waits for every open
+# transaction in a PostgreSQL database.
+AUTOCOMMIT_READ = {"isolation_level": "AUTOCOMMIT"}
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -32,8 +37,12 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 def _begin(connection: Connection) -> None:
     """``BEGIN IMMEDIATE`` for a write transaction (``db.transactions.begin_write``), a
-    deferred ``BEGIN`` otherwise: readers never queue behind the write lock."""
-    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    deferred ``BEGIN`` otherwise: readers never queue behind the write lock; none in
+    autocommit (``AUTOCOMMIT_READ``)."""
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    write = options.get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 

@@ -5,6 +5,12 @@ Checks, each ``"ok"`` or a short reason (never a URL, a version or a secret):
 ``migrations`` (the database's Alembic revision is the code's head), ``runtime`` (DBOS
 launched and the queues declared in this process) and ``keys`` (signing and encryption
 keys loaded).
+
+``/ready`` answers while the process starts, and ``DBOS.launch()`` blocks the event loop
+while it migrates its system tables with ``CREATE INDEX CONCURRENTLY``, which on PostgreSQL
+waits for every open transaction in the database. A check suspended between two statements
+of a transaction would wait for the launch that waits for it, so the checks run in
+autocommit (``AUTOCOMMIT_READ``): no transaction is ever held between statements.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from install_service.db.config import MIGRATIONS_DIR
+from install_service.db.config import AUTOCOMMIT_READ, MIGRATIONS_DIR
 from install_service.health.startup import Startup
 from install_service.runtime import engine as runtime
 from install_service.security.keys import KeyRing
@@ -53,6 +59,7 @@ async def database_checks(db_engine: AsyncEngine, timeout_s: float) -> dict[str,
     seconds, then the Alembic revision against :func:`migration_head`."""
     try:
         async with asyncio.timeout(timeout_s), db_engine.connect() as connection:
+            await connection.execution_options(**AUTOCOMMIT_READ)
             await connection.execute(text("SELECT 1"))
             try:
                 revision = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from install_service.db.config import AUTOCOMMIT_READ
 from install_service.db.models.executions import QUEUED, Execution
 from install_service.db.models.webhooks import DEAD, PENDING, WebhookDelivery
 from install_service.metrics.series import QUEUE_DEPTH, WEBHOOK_DELIVERIES
@@ -12,13 +13,15 @@ from install_service.metrics.series import QUEUE_DEPTH, WEBHOOK_DELIVERIES
 
 async def refresh(session: AsyncSession) -> None:
     """Set ``install_service_webhook_deliveries{state}`` and ``install_service_queue_depth``
-    from two counting queries (read only; ends the read)."""
+    from two counting queries, in autocommit: ``/metrics`` answers during start-up, when a
+    transaction held open would stall ``DBOS.launch()`` (see ``health.services``)."""
     state = case(
         (WebhookDelivery.status == DEAD, "dead"),
         (WebhookDelivery.attempt_count > 0, "failed"),
         else_="pending",
     )
     counts = dict.fromkeys(("pending", "failed", "dead"), 0)
+    await session.connection(execution_options=AUTOCOMMIT_READ)
     rows = await session.execute(
         select(state, func.count())
         .where(WebhookDelivery.status.in_((PENDING, DEAD)))

@@ -93,7 +93,7 @@ async def test_ready_is_503_while_the_database_is_away(tmp_path: Path) -> None:
     server.start(timeout_s=60)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await eventually(lambda: _when(ready(client), lambda r: r.status_code == 200), 60)
+            await _ready_or_explain(client, server, 60)
             proxy.cut()
             away = await eventually(
                 lambda: _when(ready(client), lambda r: r.status_code == 503), timeout_s=30
@@ -102,7 +102,7 @@ async def test_ready_is_503_while_the_database_is_away(tmp_path: Path) -> None:
             assert "postgres" not in away.text  # no URL, user or version in the answer
             assert (await client.get("/health")).status_code == 200  # alive all along
             proxy.restore()
-            await eventually(lambda: _when(ready(client), lambda r: r.status_code == 200), 30)
+            await _ready_or_explain(client, server, 30)
     finally:
         server.stop()
         proxy.cut()
@@ -118,6 +118,24 @@ async def test_a_failed_start_up_answers_503_not_ready(settings: Settings) -> No
         answer = await client.get("/ready")
         assert answer.status_code == 503 and answer.json()["checks"]["startup"] == "failed"
         assert (await client.get("/health")).json() == {"status": "ok"}
+
+
+async def _ready_or_explain(
+    client: httpx.AsyncClient, server: ServiceProcess, timeout_s: float
+) -> httpx.Response:
+    """Wait for ``/ready`` 200; on timeout, fail with the last answer and the server's log."""
+    try:
+        return await eventually(
+            lambda: _when(ready(client), lambda r: r.status_code == 200), timeout_s
+        )
+    except TimeoutError:
+        try:
+            last = (await ready(client)).text
+        except httpx.TransportError as error:
+            last = repr(error)
+        pytest.fail(
+            f"not ready within {timeout_s} s; /ready: {last}\n{server.log_path.read_text()}"
+        )
 
 
 async def _when(answer, accept) -> httpx.Response | None:
